@@ -5,6 +5,7 @@ requested formats succeeded, so a failed or interrupted build leaves the previou
 """
 from __future__ import annotations
 
+import calendar
 import logging
 import os
 import tempfile
@@ -73,8 +74,9 @@ def _write_format(fmt: str, book: Book, theme: Theme, target: Path) -> int:
     if fmt == "pdf":
         from .pdf import write_pdf
         html = render.print_html(book, theme)
+        epoch = calendar.timegm(book.metadata.date.timetuple())
         return write_pdf(html, target, roots=(book.root, *theme.roots), base=book.root,
-                         sources=_text_sources(book, theme))
+                         sources=_text_sources(book, theme), epoch=epoch)
     if fmt == "epub":
         from .epub import write_epub
         write_epub(book, render.epub_pages(book, theme), theme.brand, target)

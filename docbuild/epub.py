@@ -66,8 +66,8 @@ def write_epub(book: Book, pages: EpubPages, brand, target: Path) -> None:
     title = _page("title", "title.xhtml", pages.title)
     chapters = [_page(c.id, f"{c.id}.xhtml", xhtml) for c, xhtml in pages.chapters]
     references = _page("references", "references.xhtml", pages.references)
-    contact = _page("contact", "contact.xhtml", pages.contact)
-    for item in [title, *chapters, references, contact]:
+    contact = [_page("contact", "contact.xhtml", pages.contact)] if pages.contact else []
+    for item in [title, *chapters, references, *contact]:
         ebook.add_item(item)
     for name, css in pages.stylesheets:
         ebook.add_item(epub.EpubItem(uid=name.replace("/", "-").replace(".", "-"), file_name=name,
@@ -75,12 +75,13 @@ def write_epub(book: Book, pages: EpubPages, brand, target: Path) -> None:
     _add_files(ebook, book, brand)
     ebook.toc = [epub.Link("title.xhtml", "Title page", "toc-title")]
     ebook.toc += [epub.Link(f"{c.id}.xhtml", c.title, f"toc-{c.id}") for c, _ in pages.chapters]
-    ebook.toc += [epub.Link("references.xhtml", "References", "toc-references"),
-                  epub.Link("contact.xhtml", "Contact us", "toc-contact")]
+    ebook.toc.append(epub.Link("references.xhtml", "References", "toc-references"))
+    if contact:
+        ebook.toc.append(epub.Link("contact.xhtml", "Contact us", "toc-contact"))
     ebook.add_item(epub.EpubNcx())
     nav = epub.EpubNav()
     ebook.add_item(nav)
-    ebook.spine = [title, nav, *chapters, references, contact]
+    ebook.spine = [title, nav, *chapters, references, *contact]
     modified = dt.datetime.combine(book.metadata.date, dt.time(0, 0))
     raw = target.with_name(target.name + ".raw")
     try:

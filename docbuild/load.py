@@ -106,12 +106,13 @@ def resolve_image(root: Path, chapter: Path, src: str, line: int, errors: Collec
         errors.error(chapter, line, f"the image {src} is a remote or special URL; the build works offline: "
                      "save the image in the book's images/ folder and link to it there")
         return None
-    for base in (chapter.parent, root):
-        candidate = (base / src).resolve()
-        if not candidate.is_relative_to(root):
-            errors.error(chapter, line, f"the image {src} points outside the book folder; "
-                         "copy it into the book's images/ folder")
-            return None
+    candidates = [(base / src).resolve() for base in (chapter.parent, root)]
+    inside = [c for c in candidates if c.is_relative_to(root)]
+    if not inside:
+        errors.error(chapter, line, f"the image {src} points outside the book folder; "
+                     "copy it into the book's images/ folder")
+        return None
+    for candidate in inside:
         if candidate.is_file():
             if candidate.suffix.lower() not in IMAGE_TYPES:
                 errors.error(chapter, line, f"the image {src} is not PNG, JPEG or SVG")
@@ -150,14 +151,16 @@ def _assemble(root: Path, metadata: Metadata, parsed: list, entries: dict,
         chapters.append(Chapter(path, chapter_id, chapter.title, chapter.body, tuple(notes),
                                 tuple(chapter.images)))
     used = set(first_note)
-    for key, (_, line) in entries.items():
+    for key, (_, line) in (entries or {}).items():
         if key not in used:
             errors.warning(root / "references.json", line, f'the reference "{key}" is never cited')
     ordered = tuple(refs[k] for k in sorted(refs, key=lambda k: first_note.get(k, 10**9)))
     return Book(root, metadata, tuple(chapters), ordered, {k: tuple(v) for k, v in citations.items()})
 
 
-def _known(key: str, entries: dict, path: Path, line: int, errors: Collector) -> bool:
+def _known(key: str, entries: dict | None, path: Path, line: int, errors: Collector) -> bool:
+    if entries is None:   # the references file itself is broken: that error is enough
+        return False
     if key in entries:
         return True
     near = difflib.get_close_matches(key, list(entries), n=3, cutoff=0.6)
@@ -186,9 +189,9 @@ def _note_html(call: Call, number: int, entries: dict, refs: dict, first_note: d
     return "<br/>".join(parts)
 
 
-def _inline(payload: str, refs: dict, entries: dict) -> str:
+def _inline(payload: str, refs: dict, entries: dict | None) -> str:
     key, _, locator = payload.partition("|")
-    if key not in entries:
+    if not entries or key not in entries:
         return ""
     ref = refs.get(key) or make_reference(key, entries[key][0])
     return f"({ref.inline}{', ' + locator if locator else ''})"

@@ -82,9 +82,11 @@ class _Capture(logging.Handler):
 
 
 def write_pdf(html: str, target: Path, roots: tuple[Path, ...], base: Path,
-              sources: tuple[Path, ...]) -> int:
+              sources: tuple[Path, ...], epoch: int = 946684800) -> int:
     """Render `html` to `target`; return the page count. Problems raise DocError."""
     _isolate_fonts()
+    # fontTools stamps each font subset with the current time unless SOURCE_DATE_EPOCH says otherwise
+    os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
     import weasyprint
 
     fetcher = _fetcher_class()(roots)

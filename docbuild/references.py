@@ -18,21 +18,21 @@ TYPES = ("article-journal", "article", "article-magazine", "article-newspaper", 
 MAX_AUTHORS = 6
 
 
-def load_references(path: Path, errors: Collector) -> dict[str, tuple[dict, int]]:
-    """Read a CSL-JSON array; return key -> (entry, line). Problems go to `errors`."""
+def load_references(path: Path, errors: Collector) -> dict[str, tuple[dict, int]] | None:
+    """Read a CSL-JSON array; return key -> (entry, line), or None when the file is unusable."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         errors.error(path, 0, "references file not found")
-        return {}
+        return None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         errors.error(path, exc.lineno, f"not valid JSON: {exc.msg} (column {exc.colno})")
-        return {}
+        return None
     if not isinstance(data, list):
         errors.error(path, 1, "the references file must be a JSON array [ … ] of CSL-JSON entries")
-        return {}
+        return None
     starts = _entry_lines(text)
     entries: dict[str, tuple[dict, int]] = {}
     for index, entry in enumerate(data):

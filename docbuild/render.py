@@ -126,7 +126,7 @@ def epub_pages(book: Book, theme: Theme) -> EpubPages:
         title=page("epub/title.xhtml", meta.title),
         chapters=chapters,
         references=page("epub/references.xhtml", "References"),
-        contact=page("epub/contact.xhtml", "Contact us"),
+        contact=page("epub/contact.xhtml", "Contact us") if brand.contact or brand.feedback else "",
         cover_svg=_render(theme, "epub/cover.svg", {**base, "title_lines": textwrap.wrap(meta.title, 16),
                                                      "subtitle_lines": textwrap.wrap(meta.subtitle, 30)}),
         stylesheets=tuple(css))

