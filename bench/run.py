@@ -142,7 +142,8 @@ def pandoc_cmd(book: Path, work: Path) -> list[str]:
 
 def fontconfig_env() -> dict[str, str]:
     """The environment docbuild runs WeasyPrint in: fontconfig limited to the project's fonts."""
-    code = "from docbuild.pdf import _isolate_fonts; import os; _isolate_fonts(); print(os.environ['FONTCONFIG_FILE'])"
+    code = ("from docbuild.pdf import _isolate_fonts; import os; _isolate_fonts(); "
+            "print(os.environ['FONTCONFIG_FILE'])")
     conf = subprocess.run([PYTHON, "-c", code], cwd=ROOT, env=child_env(), capture_output=True,
                           text=True, check=True).stdout.strip()
     return child_env({"FONTCONFIG_FILE": conf})
@@ -202,7 +203,7 @@ def bench_size(size: str, work: Path, runs: int, flags: set[str]) -> SizeResult:
         for name, (cmd, env) in commands(book, html, work, flags, missing is None, round_).items():
             run = measure(cmd, env)
             result.metrics.setdefault(name, Metric()).runs.append(run)
-            status = f"{run.wall:.2f} s, {run.peak_mb:.0f} MB" if run.code == 0 else f"FAILED (exit {run.code})"
+            status = f"{run.wall:.2f} s, {run.peak_mb:.0f} MB" if run.code == 0 else f"FAILED ({run.code})"
             log(f"[{size}] round {round_}/{runs} {name}: {status}")
             if run.code != 0:
                 log(run.output.strip()[-2000:])
@@ -261,7 +262,8 @@ ROWS = (
         "x", "≤ 1.15×", lambda v: v <= 1.15),
     Row("(e) EPUB alone", _median("epub"), "s", "< 1 s (large)", lambda v: v < 1, ("large",)),
     Row("(f) check", _median("check"), "s", "< 1 s (large)", lambda v: v < 1, ("large",)),
-    Row("(g) No-change rebuild (default build, 2nd run)", _median("rebuild"), "s", "< 0.5 s", lambda v: v < 0.5),
+    Row("(g) No-change rebuild (default build, 2nd run)", _median("rebuild"), "s", "< 0.5 s",
+        lambda v: v < 0.5),
     Row("(h) pandoc --citeproc, --pdf-engine=weasyprint", _pandoc),
     Row("PDF build, s per 1,000 words", lambda r: _per_kword(r, "pdf"), "s/kw"),
     Row("WeasyPrint alone, s per 1,000 words", lambda r: _per_kword(r, "weasyprint"), "s/kw"),
@@ -296,7 +298,8 @@ def growth(results: list[SizeResult], name: str) -> str:
     if len(done) < 2:
         return ""
     a, b = done[0], done[-1]
-    k = math.log(b.metrics[name].median / a.metrics[name].median) / math.log(b.stats["words"] / a.stats["words"])
+    times = b.metrics[name].median / a.metrics[name].median
+    k = math.log(times) / math.log(b.stats["words"] / a.stats["words"])
     return f"{name} time grows as words^{k:.2f} from {a.size} to {b.size}"
 
 
@@ -308,7 +311,7 @@ def notes(results: list[SizeResult], flags: set[str]) -> list[str]:
         out.append("`build --timings` does not exist yet: no phase times.")
     for result in results:
         if "rebuild" in result.metrics and not result.rebuild_skipped:
-            out.append(f"{result.size}: the no-change rebuild did not say \"up to date\": it was a full build.")
+            out.append(f'{result.size}: the no-change rebuild did not say "up to date": it was a full build.')
     return out
 
 
@@ -317,9 +320,11 @@ def machine() -> dict[str, str]:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
     dirty = subprocess.run(["git", "--no-optional-locks", "status", "--porcelain", "--", "docbuild"],
                            cwd=ROOT, capture_output=True, text=True)
-    return {"nproc": str(cpus), "python": platform.python_version(), "weasyprint": metadata.version("weasyprint"),
+    changed = " (docbuild/ has uncommitted changes)" if dirty.stdout.strip() else ""
+    return {"nproc": str(cpus), "python": platform.python_version(),
+            "weasyprint": metadata.version("weasyprint"),
             "system": f"{platform.system()} {platform.release()} {platform.machine()}",
-            "docbuild_commit": commit.stdout.strip() + (" (docbuild/ has uncommitted changes)" if dirty.stdout.strip() else "")}
+            "docbuild_commit": commit.stdout.strip() + changed}
 
 
 def report(results: list[SizeResult], flags: set[str], info: dict[str, str], runs: int) -> str:
@@ -329,7 +334,8 @@ def report(results: list[SizeResult], flags: set[str], info: dict[str, str], run
     parts += [f"- {line}" for line in notes(results, flags)]
     for result in results:
         if result.timings:
-            parts += ["", f"Phase times, {result.size}, last PDF build (`--timings`):", "```", result.timings, "```"]
+            title = f"Phase times, {result.size}, last PDF build (`--timings`):"
+            parts += ["", title, "```", result.timings, "```"]
     return "\n".join(parts)
 
 
@@ -337,7 +343,7 @@ def to_json(results: list[SizeResult], flags: set[str], info: dict[str, str], ru
     sizes = {}
     for r in results:
         figures = {name: {"median_s": m.median, "peak_mb": m.peak_mb,
-                          "runs": [{"wall_s": run.wall, "peak_mb": run.peak_mb, "exit": run.code} for run in m.runs]}
+                          "runs": [{"wall_s": x.wall, "peak_mb": x.peak_mb, "exit": x.code} for x in m.runs]}
                    for name, m in r.metrics.items()}
         sizes[r.size] = {"book": r.stats, "figures": figures, "rebuild_up_to_date": r.rebuild_skipped,
                          "pandoc": r.pandoc_note or "ran", "timings": r.timings}
@@ -367,13 +373,23 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="docbuild-bench-") as temp:
         work = args.keep.resolve() if args.keep else Path(temp)
         measure(build_cmd(ROOT / "tests" / "fixtures" / "small", work / "warm-up", ("pdf",), flags))  # caches
-        results = [bench_size(size, work / size, args.runs, flags) for size in args.sizes]
+        results, broken = [], []
+        for size in args.sizes:
+            try:
+                results.append(bench_size(size, work / size, args.runs, flags))
+            except RuntimeError as exc:   # the book did not build at all: report it, go on
+                log(str(exc))
+                broken.append(size)
+    if not results:
+        return 1
     info = machine()
     text = report(results, flags, info, args.runs)
+    if broken:
+        text += f"\n- not measured, the book did not build: {', '.join(broken)}"
     print(text)
     if args.json:
         args.json.write_text(json.dumps(to_json(results, flags, info, args.runs, text), indent=2) + "\n")
-    failed = any(not m.ok for r in results for m in r.metrics.values())
+    failed = broken or any(not m.ok for r in results for m in r.metrics.values())
     return 1 if failed else 0
 
 

@@ -73,3 +73,18 @@ def check(book_dir: Path, brand_dir: Path | None, strict: bool) -> None:
     _report(warnings)
     notes = sum(len(c.notes) for c in book.chapters)
     click.echo(f"ok: {len(book.chapters)} chapters, {notes} notes, {len(book.references)} references cited")
+
+
+@main.command("new-brand")
+@click.argument("folder", type=click.Path(path_type=Path))
+def new_brand(folder: Path) -> None:
+    """Write a commented brand pack into FOLDER, ready to edit."""
+    from .scaffold import new_brand as scaffold
+    try:
+        written = scaffold(folder)
+    except FileExistsError as exc:
+        click.echo(f"{exc.args[0]}: error: a brand pack is already there; choose another folder", err=True)
+        sys.exit(1)
+    for path in written:
+        click.echo(f"wrote {path}")
+    click.echo(f"next: edit {folder / 'brand.toml'}, then: python make_docs.py build --brand {folder}")

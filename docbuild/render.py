@@ -100,17 +100,18 @@ def print_html(book: Book, theme: Theme) -> str:
     brand = theme.brand
     chapters = [{"id": c.id, "title": c.title, "html": chapter_html(c, _pdf_note, book.root.as_uri() + "/")}
                 for c in book.chapters]
-    sheets = [(STYLES / name).as_uri() for name in PRINT_STYLES] + [p.as_uri() for p in brand.styles]
+    sheets = [(STYLES / name).as_uri() for name in PRINT_STYLES]
     context = _context(book, theme, chapters=chapters, stylesheets=sheets, brand_css=print_css(theme),
+                       brand_stylesheets=[p.as_uri() for p in brand.styles],
                        logo_src=brand.logo.as_uri() if brand.logo else "")
     return _render(theme, "print.html", context)
 
 
 def epub_pages(book: Book, theme: Theme) -> EpubPages:
     brand = theme.brand
-    sheets = [f"styles/{name}" for name in EPUB_STYLES] + [f"styles/brand-{p.name}" for p in brand.styles]
-    sheets.append("styles/brand.css")
-    links = [f"{s}" for s in sheets]
+    # defaults, then the brand's colours and fonts, then the brand's own CSS, which may override both
+    links = [f"styles/{name}" for name in EPUB_STYLES] + ["styles/brand.css"]
+    links += [f"styles/brand-{p.name}" for p in brand.styles]
     logo = f"media/brand/{brand.logo.name}" if brand.logo else ""
     base = _context(book, theme, stylesheets=links, logo_src=logo)
     page = lambda name, title, **kw: _render(theme, name, {**base, "page_title": title, **kw})
@@ -119,8 +120,8 @@ def epub_pages(book: Book, theme: Theme) -> EpubPages:
             "id": c.id, "title": c.title, "notes": c.notes, "html": chapter_html(c, _epub_note, "media/")}))
         for c in book.chapters)
     css = [(f"styles/{name}", (STYLES / name).read_text(encoding="utf-8")) for name in EPUB_STYLES]
-    css += [(f"styles/brand-{p.name}", p.read_text(encoding="utf-8")) for p in brand.styles]
     css.append(("styles/brand.css", brand_css(brand, "../fonts/brand/")))
+    css += [(f"styles/brand-{p.name}", p.read_text(encoding="utf-8")) for p in brand.styles]
     meta = book.metadata
     return EpubPages(
         title=page("epub/title.xhtml", meta.title),

@@ -24,7 +24,9 @@ DEFAULT_BRAND = PROJECT / "brands" / "default"
 DEFAULT_COLORS = {"primary": "#1f4e79", "accent": "#8a4b08"}
 FONT_TYPES = (".ttf", ".otf", ".woff2", ".woff")
 PAGE_BACKGROUND = "#ffffff"
-MIN_CONTRAST = 4.5
+# primary colours headings and links (text: WCAG 1.4.3); accent colours rules and borders only
+# (non-text: WCAG 1.4.11)
+MIN_CONTRAST = {"primary": 4.5, "accent": 3.0}
 
 
 @dataclass(frozen=True)
@@ -47,11 +49,12 @@ def load_brand(root: Path, errors: Collector) -> Brand | None:
     conf = validate(data, BRAND_SCHEMA, path, lines, errors)
     colors = {**DEFAULT_COLORS, **conf.get("colors", {})}
     for name, value in conf.get("colors", {}).items():
-        ratio = contrast(value, PAGE_BACKGROUND)
-        if ratio < MIN_CONTRAST:
+        ratio, needed = contrast(value, PAGE_BACKGROUND), MIN_CONTRAST[name]
+        if ratio < needed:
+            use = "text needs" if name == "primary" else "rules and borders need"
             errors.error(path, lines.get(("colors", name), 0),
                          f"the colour {name} = {value} has a contrast of {ratio:.2f}:1 against the white "
-                         f"page; text needs at least {MIN_CONTRAST}:1 (WCAG AA): choose a darker colour")
+                         f"page; {use} at least {needed}:1 (WCAG AA): choose a darker colour")
     logo = _logo(root, conf, path, lines, errors)
     font_files = tuple(sorted(p for p in (root / "fonts").glob("*") if p.suffix.lower() in FONT_TYPES))
     _check_fonts(conf.get("fonts", []), font_files, path, lines, errors)
@@ -117,11 +120,14 @@ def contrast(a: str, b: str) -> float:
 
 
 def make_theme(brand: Brand, errors: Collector) -> Theme | None:
+    defaults = jinja2.FileSystemLoader(str(TEMPLATES))
     loaders = [jinja2.FileSystemLoader(str(brand.templates_dir))] if brand.templates_dir else []
-    loaders.append(jinja2.FileSystemLoader(str(TEMPLATES)))
+    # "default/print.html" always names the project's own template, so a brand's print.html can
+    # extend it and replace a single block
+    loaders += [defaults, jinja2.PrefixLoader({"default": defaults})]
     env = ImmutableSandboxedEnvironment(loader=jinja2.ChoiceLoader(loaders), autoescape=True,
                                         undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
-    for name in env.list_templates():
+    for name in env.list_templates(extensions=("html", "xhtml", "svg")):
         try:
             env.get_template(name)
         except jinja2.TemplateSyntaxError as exc:
@@ -139,9 +145,10 @@ def brand_css(brand: Brand, font_base: str) -> str:
     """Custom properties and @font-face rules generated from brand.toml; fonts under `font_base`."""
     lines = [":root {"]
     lines += [f"  --{name}: {value};" for name, value in sorted(brand.colors.items())]
-    if brand.fonts:
-        lines.append(f"  --body-font: {css_string(brand.fonts[0])}, \"Atkinson Hyperlegible\", sans-serif;")
-        lines.append(f"  --heading-font: {css_string(brand.fonts[-1])}, \"Atkinson Hyperlegible\", sans-serif;")
+    if brand.fonts:   # the first family sets the headings, a second one the body text
+        lines.append(f"  --heading-font: {css_string(brand.fonts[0])}, \"Atkinson Hyperlegible\", sans-serif;")
+    if len(brand.fonts) > 1:
+        lines.append(f"  --body-font: {css_string(brand.fonts[1])}, \"Atkinson Hyperlegible\", sans-serif;")
     lines.append("}")
     for file in brand.font_files:
         family, weight, style = font_family(file)

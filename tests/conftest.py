@@ -57,3 +57,15 @@ def built(tmp_path_factory) -> dict[str, dict[str, Path]]:
 @pytest.fixture(scope="session")
 def book_paths():
     return {"default": ROOT / "book", "small": FIXTURES / "small"}
+
+
+@pytest.fixture(scope="session")
+def branded(tmp_path_factory) -> dict[str, dict[str, Path]]:
+    """The default book built with each example brand: {"riverside": {"pdf": …, "epub": …}, …}."""
+    out = {}
+    for name in ("riverside", "harbour"):
+        dest = tmp_path_factory.mktemp(name)
+        result = run_cli("build", "--brand", str(ROOT / "brands" / name), "--out", str(dest))
+        assert result.returncode == 0, result.stderr
+        out[name] = {fmt: dest / f"anxiety-back-pain.{fmt}" for fmt in ("pdf", "epub")}
+    return out
