@@ -8,6 +8,7 @@ from __future__ import annotations
 import calendar
 import logging
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,10 @@ def check(book_dir: Path, brand_dir: Path | None = None, strict: bool = False) -
     book = load_book(book_dir, errors)
     brand = load_brand(brand_dir or DEFAULT_BRAND, errors)
     theme = make_theme(brand, errors) if brand else None
+    if brand and brand.styles:   # only then pay for importing WeasyPrint
+        from .pdf import check_stylesheets
+        roots = (book.root,) + theme.roots if book else theme.roots
+        errors.extend(check_stylesheets(brand.styles, roots))
     errors.stop_if_errors(strict)
     return book, theme, errors.warnings
 
@@ -42,6 +47,7 @@ def build(book_dir: Path, out: Path, brand_dir: Path | None = None, formats: tup
           strict: bool = False) -> tuple[list[Written], list[Problem]]:
     book, theme, warnings = check(book_dir, brand_dir, strict)
     out.mkdir(parents=True, exist_ok=True)
+    remove_stale_temps(out)
     slug = book.metadata.slug
     temps: dict[str, Path] = {}
     try:
@@ -61,9 +67,28 @@ def build(book_dir: Path, out: Path, brand_dir: Path | None = None, formats: tup
 
 
 def _temp(out: Path, name: str) -> Path:
-    handle, path = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=out)
+    # the pid in the name lets a later build remove what a killed build left behind
+    handle, path = tempfile.mkstemp(prefix=f".{name}.{os.getpid()}.", suffix=".tmp", dir=out)
     os.close(handle)
     return Path(path)
+
+
+def remove_stale_temps(out: Path) -> None:
+    """Delete temporary files of builds that were killed (their process no longer runs)."""
+    for temp in out.glob(".*.tmp"):
+        match = re.search(r"\.(\d+)\.[^.]+\.tmp$", temp.name)
+        if match and not _running(int(match.group(1))):
+            temp.unlink(missing_ok=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _write_format(fmt: str, book: Book, theme: Theme, target: Path) -> int:

@@ -5,6 +5,7 @@ A user error prints `PATH:LINE: error: MESSAGE` for every problem and exits 1; a
 """
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
 
@@ -29,10 +30,16 @@ def _human(size: int) -> str:
     return f"{size / 1024:.0f} KB" if size < 1024 * 1024 else f"{size / 1024 / 1024:.1f} MB"
 
 
+def _stop(signum, frame) -> None:
+    # a kill becomes an ordinary exit, so the build removes its temporary files on the way out
+    raise KeyboardInterrupt
+
+
 @click.group(invoke_without_command=True)
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """Build clinic patient information into a printable PDF and an EPUB 3."""
+    signal.signal(signal.SIGTERM, _stop)
     if ctx.invoked_subcommand is None:
         ctx.invoke(build)
 

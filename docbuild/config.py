@@ -114,7 +114,7 @@ def validate(data: dict, schema: dict, path: Path, lines: dict[tuple, int], erro
     for key, spec in schema.items():
         if spec.required and key not in data:
             name = ".".join(str(p) for p in prefix + (key,))
-            errors.error(path, where or lines.get(prefix, 0), f'the required key "{name}" is missing')
+            errors.error(path, where or lines.get(prefix, 1), f'the required key "{name}" is missing')
     return valid
 
 

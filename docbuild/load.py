@@ -74,7 +74,11 @@ def _chapter_paths(root: Path, conf: dict, toml_path: Path, lines: dict,
                          'chapters = ["chapters/01-intro.md", …]')
         return [(p, line) for p in found]
     paths = []
+    text = toml_path.read_text(encoding="utf-8")
     for name in conf["chapters"]:
+        # a long list spans several lines: point at the entry itself
+        at = text.find(f'"{name}"', text.find("chapters"))
+        line = text.count("\n", 0, at) + 1 if at >= 0 else lines.get(("chapters",), 0)
         path = (root / name).resolve()
         if not path.is_relative_to(root):
             errors.error(toml_path, line, f'the chapter "{name}" is outside the book folder')
@@ -83,7 +87,7 @@ def _chapter_paths(root: Path, conf: dict, toml_path: Path, lines: dict,
         else:
             paths.append((path, line))
     if not conf["chapters"]:
-        errors.error(toml_path, line, "the chapters list is empty")
+        errors.error(toml_path, lines.get(("chapters",), 0), "the chapters list is empty")
     return paths
 
 
@@ -117,9 +121,25 @@ def resolve_image(root: Path, chapter: Path, src: str, line: int, errors: Collec
             if candidate.suffix.lower() not in IMAGE_TYPES:
                 errors.error(chapter, line, f"the image {src} is not PNG, JPEG or SVG")
                 return None
+            if candidate.suffix.lower() == ".svg" and (outside := _svg_reference(candidate)):
+                errors.error(chapter, line, f"the SVG image {src} refers to {outside}; an image must not load "
+                             "other files or web addresses: embed what it needs in the SVG itself")
+                return None
             return candidate.relative_to(root).as_posix()
     errors.error(chapter, line, f"the image {src} does not exist (looked in {display(chapter.parent, root)} "
                  "and the book folder)")
+    return None
+
+
+_SVG_REF = re.compile(r"""(?:href\s*=\s*["']|url\(\s*["']?|@import\s+["'])\s*([^"')\s]+)""")
+
+
+def _svg_reference(path: Path) -> str | None:
+    """The first outside file or address an SVG asks for, if any (fragments and data: are fine)."""
+    text = path.read_text(encoding="utf-8", errors="replace")
+    for match in _SVG_REF.finditer(text):
+        if not match.group(1).startswith(("#", "data:")):
+            return match.group(1)
     return None
 
 

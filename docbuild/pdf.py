@@ -105,16 +105,40 @@ def write_pdf(html: str, target: Path, roots: tuple[Path, ...], base: Path,
         wlog.removeHandler(capture)
 
 
+def check_stylesheets(sheets: tuple[Path, ...], roots: tuple[Path, ...]) -> list[Problem]:
+    """Parse each brand stylesheet on its own, so that WeasyPrint's complaints name their file."""
+    _isolate_fonts()
+    import weasyprint
+
+    problems: list[Problem] = []
+    wlog = logging.getLogger("weasyprint")
+    for sheet in sheets:
+        fetcher, capture = _fetcher_class()(roots), _Capture()
+        wlog.addHandler(capture)
+        try:
+            weasyprint.CSS(filename=str(sheet), url_fetcher=fetcher)
+        finally:
+            wlog.removeHandler(capture)
+        problems += [_css_problem(r, r.getMessage(), sheet) for r in capture.records
+                     if not any(url in r.getMessage() for url in fetcher.refused)]
+        problems += [Problem(_where(url, (sheet,)), _refusal(url)) for url in fetcher.refused]
+    return problems
+
+
+def _refusal(url: str) -> str:
+    return (f"{url} cannot be used: the build reads only files in the book, the brand pack and the "
+            "project, and nothing from the network")
+
+
 def _problems(records, refused: list[str], sources: tuple[Path, ...]) -> list[Problem]:
-    problems = [Problem(_where(url, sources), f"{url} cannot be used: the build reads only files in the book, "
-                        "the brand pack and the project, and nothing from the network") for url in refused]
+    problems = [Problem(_where(url, sources), _refusal(url)) for url in refused]
     for record in records:
         message = record.getMessage()
         if "refused to fetch" in message or message.startswith("Failed to load"):
             if any(url in message for url in refused):
                 continue
         if "ignored" in message.lower() or "invalid" in message.lower() or "failed" in message.lower():
-            problems.append(_css_problem(record, message, sources))
+            problems.append(_css_problem(record, message, None))
     return problems
 
 
@@ -132,14 +156,10 @@ def _where(url: str, sources: tuple[Path, ...]) -> Location:
     return Location("(print HTML)")
 
 
-def _css_problem(record, message: str, sources: tuple[Path, ...]) -> Problem:
-    # WeasyPrint logs e.g. "Ignored `colr: red` at 3:5, unknown property." with the sheet's URL as an arg
+def _css_problem(record, message: str, sheet: Path | None) -> Problem:
+    # WeasyPrint logs e.g. "Ignored `colr: red` at 3:5, unknown property." without the file's name
     match = re.search(r"at (\d+):\d+", message)
     line = int(match.group(1)) if match else 0
-    sheet = next((a for a in (record.args or ()) if isinstance(a, str) and a.startswith("file:")), None)
-    if sheet:
-        where = Location.of(unquote(urlparse(sheet).path), line)
-    else:
-        where = Location("(print HTML)", line)
-    message = re.sub(r"\s+", " ", message)
-    return Problem(where, f"WeasyPrint could not use this: {message}")
+    where = Location.of(sheet, line) if sheet else Location("(print HTML)", line)
+    message = re.sub(r"\s+", " ", message).rstrip(".")
+    return Problem(where, f"WeasyPrint cannot use this CSS: {message}")
