@@ -1,0 +1,151 @@
+"""The build is offline and contained, and never loses a file: sockets blocked, files outside the
+book refused, interrupted and concurrent builds leave complete outputs."""
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+
+import pytest
+from pypdf import PdfReader
+
+from conftest import FIXTURES, ROOT, copy_book, run_cli
+
+RUNNER = """
+import json, sys
+opened, sockets = [], []
+def hook(event, args):
+    if event == "open" and isinstance(args[0], str):
+        opened.append(args[0])
+    elif event.startswith("socket."):
+        sockets.append(event)
+        raise OSError("the network is blocked in this test")
+sys.addaudithook(hook)
+sys.path.insert(0, {root!r})
+from docbuild.cli import main
+code = 0
+try:
+    main(sys.argv[1:], standalone_mode=False)
+except SystemExit as exc:
+    code = exc.code or 0
+json.dump({{"opened": opened, "sockets": sockets, "code": code}}, open({report!r}, "w"))
+"""
+
+
+def run_watched(tmp_path, *args):
+    """Run the command line with every file open and socket use recorded (Python's audit hooks)."""
+    report = tmp_path / "audit.json"
+    script = RUNNER.format(root=str(ROOT), report=str(report))
+    result = subprocess.run([sys.executable, "-c", script, *args], cwd=tmp_path, capture_output=True,
+                            text=True, timeout=300)
+    return result, json.loads(report.read_text())
+
+
+def test_default_book_builds_with_the_network_blocked(tmp_path):
+    result, audit = run_watched(tmp_path, "build", "--book", str(ROOT / "book"), "--out", str(tmp_path / "out"))
+    assert audit["code"] == 0, result.stderr
+    assert audit["sockets"] == []
+    assert (tmp_path / "out" / "anxiety-back-pain.pdf").exists()
+    allowed = (str(ROOT / "book"), str(ROOT / "brands" / "default"), str(ROOT / "templates"),
+               str(ROOT / "styles"), str(ROOT / "fonts"))
+    project_files = [p for p in audit["opened"] if p.startswith(str(ROOT)) and "/docbuild/" not in p]
+    assert project_files and all(p.startswith(allowed) for p in project_files), project_files
+
+
+@pytest.fixture
+def decoy(tmp_path):
+    secret = tmp_path / "secret"
+    secret.mkdir()
+    (secret / "evil.css").write_text("body { color: red; }")
+    (secret / "x.png").write_bytes(b"\x89PNG not really")
+    return secret
+
+
+ATTACKS = {
+    "css import": ("styles/a.css", '@import url("{secret}/evil.css");\n', "a.css:1: error: "),
+    "css url": ("styles/a.css", 'body {{ color: #111111; }}\nh1 {{ background: url("file://{secret}/x.png"); }}\n',
+                "a.css:2: error: "),
+    "css remote": ("styles/a.css", '@import url("https://example.com/x.css");\n', "a.css:1: error: "),
+    "template include": ("templates/parts/contact.html", '{{% include "../../secret/evil.css" %}}\n',
+                         "error: template error: "),
+}
+
+
+@pytest.mark.parametrize("attack", ATTACKS)
+def test_brand_cannot_reach_outside_files(tmp_path, decoy, attack):
+    name, text, where = ATTACKS[attack]
+    brand = tmp_path / "brand"
+    (brand / name).parent.mkdir(parents=True)
+    (brand / "brand.toml").write_text('name = "Clinic"\n')
+    (brand / name).write_text(text.format(secret=decoy))
+    result, audit = run_watched(tmp_path, "build", "--book", str(FIXTURES / "small"), "--brand", str(brand),
+                                "--out", str(tmp_path / "out"), "--format", "pdf")
+    assert audit["code"] == 1 and where in result.stderr, result.stderr
+    assert not [p for p in audit["opened"] if p.startswith(str(decoy))]
+    assert audit["sockets"] == []
+
+
+def test_svg_image_cannot_reach_outside_files(tmp_path, decoy):
+    book = copy_book(FIXTURES / "small", tmp_path / "book")
+    (book / "images" / "circle.svg").write_text(
+        f'<svg xmlns="http://www.w3.org/2000/svg"><image href="file://{decoy}/x.png"/></svg>')
+    result, audit = run_watched(tmp_path, "build", "--book", "book", "--out", "out")
+    assert audit["code"] == 1
+    assert "chapters/01-first.md:18: error: the SVG image ../images/circle.svg refers to file://" in result.stderr
+    assert not [p for p in audit["opened"] if p.startswith(str(decoy))]
+
+
+def _start_build(tmp_path, out):
+    return subprocess.Popen([sys.executable, str(ROOT / "make_docs.py"), "build", "--book", str(ROOT / "book"),
+                             "--out", str(out)], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+
+
+def _wait_for_temp(out, process) -> None:
+    deadline = time.time() + 60
+    while not list(out.glob(".*.tmp")):
+        assert process.poll() is None and time.time() < deadline, "the build ended before it could be stopped"
+        time.sleep(0.02)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_interrupted_build_keeps_previous_files_and_leaves_no_temp(tmp_path, sig):
+    out = tmp_path / "out"
+    out.mkdir()
+    old = {"anxiety-back-pain.pdf": b"previous pdf", "anxiety-back-pain.epub": b"previous epub"}
+    for name, data in old.items():
+        (out / name).write_bytes(data)
+    process = _start_build(tmp_path, out)
+    _wait_for_temp(out, process)
+    process.send_signal(sig)
+    process.wait(timeout=60)
+    assert process.returncode != 0 and "Traceback" not in process.stderr.read()
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == old
+
+
+def test_killed_build_leftovers_are_removed_by_the_next_build(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    process = _start_build(tmp_path, out)
+    _wait_for_temp(out, process)
+    process.kill()
+    process.wait(timeout=60)
+    assert list(out.glob(".*.tmp"))
+    result = run_cli("build", "--book", str(FIXTURES / "small"), "--out", str(out))
+    assert result.returncode == 0
+    assert not list(out.glob(".*.tmp"))
+
+
+def test_two_builds_at_once_into_one_folder_both_succeed(tmp_path):
+    out = tmp_path / "out"
+    processes = [_start_build(tmp_path, out) for _ in range(2)]
+    for process in processes:
+        process.wait(timeout=300)
+        assert process.returncode == 0, process.stderr.read()
+    assert sorted(p.name for p in out.iterdir()) == ["anxiety-back-pain.epub", "anxiety-back-pain.pdf"]
+    assert len(PdfReader(out / "anxiety-back-pain.pdf").pages) > 10
+    with zipfile.ZipFile(out / "anxiety-back-pain.epub") as z:
+        assert z.testzip() is None and z.namelist()[0] == "mimetype"
