@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import re
 import uuid
 from pathlib import Path
@@ -11,7 +10,7 @@ from .config import BOOK_SCHEMA, read_toml, slugify, validate
 from .errors import Collector
 from .markdown import INLINE_CITE_RE, Call, parse_chapter
 from .model import Book, Chapter, Metadata, Note, Person, Reference
-from .references import load_references, make_reference
+from .references import KeyIndex, load_references, make_reference
 
 IMAGE_TYPES = (".png", ".jpg", ".jpeg", ".svg")
 _PRIVATE = re.compile("[\ue000-\ue003]")   # our placeholders must never come from the user
@@ -147,9 +146,18 @@ def display(path: Path, root: Path) -> str:
     return path.relative_to(root).as_posix() + "/" if path != root else "the book folder"
 
 
-def _assemble(root: Path, metadata: Metadata, parsed: list, entries: dict,
+class _Entries(dict):
+    """The references by key, with an index of their keys for "did you mean" suggestions."""
+
+    def __init__(self, entries: dict):
+        super().__init__(entries)
+        self.index = KeyIndex(entries)
+
+
+def _assemble(root: Path, metadata: Metadata, parsed: list, entries: dict | None,
               errors: Collector) -> Book:
     """Number every note book-wide and give each citation its full or short form."""
+    entries = _Entries(entries) if entries is not None else None
     refs: dict[str, Reference] = {}
     first_note: dict[str, int] = {}
     citations: dict[str, list[tuple[str, int]]] = {}
@@ -178,12 +186,12 @@ def _assemble(root: Path, metadata: Metadata, parsed: list, entries: dict,
     return Book(root, metadata, tuple(chapters), ordered, {k: tuple(v) for k, v in citations.items()})
 
 
-def _known(key: str, entries: dict | None, path: Path, line: int, errors: Collector) -> bool:
+def _known(key: str, entries: "_Entries | None", path: Path, line: int, errors: Collector) -> bool:
     if entries is None:   # the references file itself is broken: that error is enough
         return False
     if key in entries:
         return True
-    near = difflib.get_close_matches(key, list(entries), n=3, cutoff=0.6)
+    near = entries.index.near(key)
     hint = f"; did you mean {', '.join('@' + n for n in near)}?" if near else \
         "; add it to references.json"
     errors.error(path, line, f'the citation key "@{key}" is not in references.json{hint}')

@@ -203,3 +203,38 @@ def format_short(entry: dict) -> str:
             lead = _e(first) + (" et al" if len(people) > 2 else "")
     year = _year(entry)
     return f"{lead}, {year}" if year else lead
+
+
+class KeyIndex:
+    """Suggests the nearest citation keys for a misspelt one, in time that does not grow with the
+    number of references: only rare trigrams are looked up, and each key is answered once."""
+
+    COMMON = 200   # a trigram shared by more keys than this says little about which key was meant
+
+    def __init__(self, keys):
+        self.keys = list(keys)
+        self.grams: dict[str, list[str]] = {}
+        for key in self.keys:
+            for gram in self._trigrams(key):
+                self.grams.setdefault(gram, []).append(key)
+        self.answers: dict[str, list[str]] = {}
+
+    @staticmethod
+    def _trigrams(key: str) -> set[str]:
+        padded = f"  {key.lower()} "
+        return {padded[i:i + 3] for i in range(len(padded) - 2)}
+
+    def near(self, key: str, n: int = 3) -> list[str]:
+        if key not in self.answers:
+            import difflib
+            counts: dict[str, int] = {}
+            for gram in self._trigrams(key):
+                posting = self.grams.get(gram, ())
+                if len(posting) <= self.COMMON:
+                    for candidate in posting:
+                        counts[candidate] = counts.get(candidate, 0) + 1
+            pool = sorted(counts, key=counts.get, reverse=True)[:30]
+            if not pool and len(self.keys) <= self.COMMON:
+                pool = self.keys
+            self.answers[key] = difflib.get_close_matches(key, pool, n=n, cutoff=0.6)
+        return self.answers[key]
