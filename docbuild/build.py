@@ -2,23 +2,27 @@
 
 Every output is first written to a temporary file inside OUT and renamed into place only when all
 requested formats succeeded, so a failed or interrupted build leaves the previous files as they were.
+The PDF is laid out in this process while the other formats are written in a forked one, and
+nothing is done at all when no input changed since the last build into OUT.
 """
 from __future__ import annotations
 
 import calendar
-import logging
+import multiprocessing
 import os
 import re
 import tempfile
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
+from . import freshness
 from .errors import Collector, DocError, Problem
 from .load import load_book
 from .model import Book
-from .theme import DEFAULT_BRAND, Theme, load_brand, make_theme
+from .theme import DEFAULT_BRAND, FONTS, STYLES, TEMPLATES, Theme, load_brand, make_theme
 
-log = logging.getLogger(__name__)
 FORMATS = ("pdf", "epub", "html")
 
 
@@ -27,6 +31,14 @@ class Written:
     path: Path
     size: int
     pages: int = 0
+
+
+@dataclass
+class Report:
+    written: list[Written] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    up_to_date: bool = False
 
 
 def check(book_dir: Path, brand_dir: Path | None = None, strict: bool = False) -> tuple[Book, Theme, list[Problem]]:
@@ -44,33 +56,143 @@ def check(book_dir: Path, brand_dir: Path | None = None, strict: bool = False) -
 
 
 def build(book_dir: Path, out: Path, brand_dir: Path | None = None, formats: tuple[str, ...] = ("pdf", "epub"),
-          strict: bool = False) -> tuple[list[Written], list[Problem]]:
-    book, theme, warnings = check(book_dir, brand_dir, strict)
+          strict: bool = False, force: bool = False,
+          progress: Callable[[str], None] = lambda phase: None) -> Report:
+    report = Report()
+    brand_root = (brand_dir or DEFAULT_BRAND).resolve()
+    stamp = freshness.fingerprint((book_dir.resolve(), brand_root, TEMPLATES, STYLES, FONTS),
+                                  {"formats": list(formats), "strict": strict})
+    if not force and (state := freshness.up_to_date(out, stamp)):
+        report.up_to_date = True
+        report.written = [Written(out / n, (out / n).stat().st_size, p) for n, p in state["pages"].items()]
+        return report
+    progress("checking")
+    start = time.perf_counter()
+    book, theme, report.warnings = check(book_dir, brand_dir, strict)
+    report.timings["load"] = time.perf_counter() - start
     out.mkdir(parents=True, exist_ok=True)
     remove_stale_temps(out)
-    slug = book.metadata.slug
-    temps: dict[str, Path] = {}
+    names = {fmt: f"{book.metadata.slug}.{fmt}" for fmt in formats}
+    temps = {fmt: _temp(out, name) for fmt, name in names.items()}
     try:
-        pages = {}
-        for fmt in formats:
-            temps[fmt] = _temp(out, f"{slug}.{fmt}")
-            pages[fmt] = _write_format(fmt, book, theme, temps[fmt])
-        written = []
-        for fmt in formats:
-            final = out / f"{slug}.{fmt}"
-            os.replace(temps.pop(fmt), final)
-            written.append(Written(final, final.stat().st_size, pages[fmt]))
-        return written, warnings
+        pages = _write_formats(formats, book, theme, temps, report.timings, progress)
+        start = time.perf_counter()
+        for fmt, name in names.items():
+            os.replace(temps.pop(fmt), out / name)
+            report.written.append(Written(out / name, (out / name).stat().st_size, pages.get(fmt, 0)))
+        freshness.record(out, stamp, {names[f]: pages.get(f, 0) for f in formats})
+        report.timings["write"] = time.perf_counter() - start
+        return report
     finally:
         for temp in temps.values():
             temp.unlink(missing_ok=True)
+
+
+def _write_formats(formats: tuple[str, ...], book: Book, theme: Theme, temps: dict[str, Path],
+                   timings: dict[str, float], progress: Callable[[str], None]) -> dict[str, int]:
+    """The PDF here; the other formats at the same time in a forked process when there is a core for it."""
+    others = [f for f in formats if f != "pdf"]
+    if "pdf" not in formats or not others or (os.cpu_count() or 1) < 2 or not _can_fork():
+        return {fmt: _write_format(fmt, book, theme, temps[fmt], timings, progress) for fmt in formats}
+    child = _Forked(lambda t: {f: _write_format(f, book, theme, temps[f], t, lambda p: None) for f in others})
+    try:
+        pages = {"pdf": _write_format("pdf", book, theme, temps["pdf"], timings, progress)}
+        progress("finishing the ebook")
+        pages.update(child.result(timings))
+    finally:
+        child.stop()   # on failure or interruption, before the temporary files are removed
+    return pages
+
+
+def _can_fork() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+class _Forked:
+    """Runs `work(timings)` in a forked child; `result()` returns its value or raises its DocError."""
+
+    def __init__(self, work):
+        self.receive, send = multiprocessing.Pipe(duplex=False)
+        self.process = multiprocessing.get_context("fork").Process(target=self._run, args=(work, send))
+        self.process.start()
+        send.close()
+
+    @staticmethod
+    def _run(work, send) -> None:
+        timings: dict[str, float] = {}
+        try:
+            send.send(("ok", work(timings), timings))
+        except DocError as exc:
+            send.send(("error", exc.problems, timings))
+        except BaseException as exc:  # a bug: hand the parent its description
+            send.send(("bug", repr(exc), timings))
+
+    def stop(self) -> None:
+        if self.process.is_alive():
+            self.process.terminate()
+        self.process.join()
+
+    def result(self, timings: dict[str, float]):
+        try:
+            status, value, child_timings = self.receive.recv()
+        except EOFError:
+            raise RuntimeError("the process writing the ebook ended without a result") from None
+        finally:
+            self.process.join()
+        timings.update(child_timings)
+        if status == "error":
+            raise DocError(value)
+        if status == "bug":
+            raise RuntimeError(f"writing the ebook failed: {value}")
+        return value
+
+
+def _write_format(fmt: str, book: Book, theme: Theme, target: Path, timings: dict[str, float],
+                  progress: Callable[[str], None]) -> int:
+    from . import render
+    clock = time.perf_counter()
+    if fmt == "html":
+        target.write_text(render.print_html(book, theme), encoding="utf-8")
+        timings["html"] = time.perf_counter() - clock
+        return 0
+    if fmt == "pdf":
+        from .pdf import write_pdf
+        progress("laying out the PDF")
+        html = render.print_html(book, theme)
+        timings["render"] = timings.get("render", 0) + time.perf_counter() - clock
+        clock = time.perf_counter()
+        epoch = calendar.timegm(book.metadata.date.timetuple())
+        pages = write_pdf(html, target, roots=(book.root, *theme.roots), base=book.root,
+                          sources=_text_sources(book, theme), epoch=epoch)
+        timings["pdf"] = time.perf_counter() - clock
+        return pages
+    if fmt == "epub":
+        from .epub import write_epub
+        progress("writing the ebook")
+        pages = render.epub_pages(book, theme)
+        timings["render (epub)"] = time.perf_counter() - clock
+        clock = time.perf_counter()
+        write_epub(book, pages, theme.brand, target)
+        timings["epub"] = time.perf_counter() - clock
+        return 0
+    raise ValueError(f"unknown format {fmt}")
 
 
 def _temp(out: Path, name: str) -> Path:
     # the pid in the name lets a later build remove what a killed build left behind
     handle, path = tempfile.mkstemp(prefix=f".{name}.{os.getpid()}.", suffix=".tmp", dir=out)
     os.close(handle)
+    os.chmod(path, 0o666 & ~_UMASK)   # mkstemp makes files private; outputs are ordinary files
     return Path(path)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _umask()
 
 
 def remove_stale_temps(out: Path) -> None:
@@ -89,24 +211,6 @@ def _running(pid: int) -> bool:
     except PermissionError:
         return True
     return True
-
-
-def _write_format(fmt: str, book: Book, theme: Theme, target: Path) -> int:
-    from . import render
-    if fmt == "html":
-        target.write_text(render.print_html(book, theme), encoding="utf-8")
-        return 0
-    if fmt == "pdf":
-        from .pdf import write_pdf
-        html = render.print_html(book, theme)
-        epoch = calendar.timegm(book.metadata.date.timetuple())
-        return write_pdf(html, target, roots=(book.root, *theme.roots), base=book.root,
-                         sources=_text_sources(book, theme), epoch=epoch)
-    if fmt == "epub":
-        from .epub import write_epub
-        write_epub(book, render.epub_pages(book, theme), theme.brand, target)
-        return 0
-    raise ValueError(f"unknown format {fmt}")
 
 
 def _text_sources(book: Book, theme: Theme) -> tuple[Path, ...]:

@@ -7,17 +7,16 @@ from __future__ import annotations
 
 import signal
 import sys
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import click
 
-from .build import FORMATS, build as run_build, check as run_check
+from .build import FORMATS, Report, build as run_build, check as run_check
 from .errors import DocError
 
 BOOK = click.option("--book", "book_dir", type=click.Path(path_type=Path), default=Path("book"),
                     show_default=True, help="The book folder.")
-BRAND = click.option("--brand", "brand_dir", type=click.Path(path_type=Path), default=None,
-                     help="A brand pack folder (default: the neutral brand).")
 STRICT = click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 
 
@@ -35,6 +34,22 @@ def _stop(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
+class Progress:
+    """One self-updating status line on a terminal; silent when stderr is a file or a pipe."""
+
+    def __init__(self, label: str = ""):
+        self.enabled = sys.stderr.isatty()
+        self.label = f"[{label}] " if label else ""
+
+    def __call__(self, phase: str) -> None:
+        if self.enabled:
+            click.echo(f"\r\033[K{self.label}{phase}…", err=True, nl=False)
+
+    def done(self) -> None:
+        if self.enabled:
+            click.echo("\r\033[K", err=True, nl=False)
+
+
 @click.group(invoke_without_command=True)
 @click.pass_context
 def main(ctx: click.Context) -> None:
@@ -44,31 +59,72 @@ def main(ctx: click.Context) -> None:
         ctx.invoke(build)
 
 
+def _build_one(book_dir: Path, out: Path, brand_dir: Path | None, formats, strict: bool, force: bool,
+               label: str = "") -> Report:
+    progress = Progress(label)
+    try:
+        return run_build(book_dir, out, brand_dir, formats, strict, force, progress)
+    finally:
+        progress.done()
+
+
+def _print(report: Report, timings: bool) -> None:
+    _report(report.warnings)
+    if report.up_to_date:
+        click.echo(f"up to date: {', '.join(str(w.path) for w in report.written)} (use --force to rebuild)")
+        return
+    for item in report.written:
+        pages = f", {item.pages} pages" if item.pages else ""
+        click.echo(f"wrote {item.path} ({_human(item.size)}{pages})")
+    if timings:
+        click.echo("timings: " + ", ".join(f"{k} {v:.2f} s" for k, v in report.timings.items()), err=True)
+
+
 @main.command()
 @BOOK
-@BRAND
+@click.option("--brand", "brands", type=click.Path(path_type=Path), multiple=True,
+              help="A brand pack folder (default: the neutral brand); repeat to build several, each "
+                   "into OUT/<brand folder name>/, in parallel.")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("dist"), show_default=True,
               help="The output folder (created when missing).")
 @click.option("--format", "formats", type=click.Choice(FORMATS), multiple=True,
               help="pdf, epub or html; repeat for several (default: pdf and epub).")
 @STRICT
-def build(book_dir: Path, brand_dir: Path | None, out: Path, formats: tuple[str, ...], strict: bool) -> None:
+@click.option("--force", is_flag=True, help="Rebuild even when no input changed.")
+@click.option("--timings", is_flag=True, help="Print the time each phase took.")
+def build(book_dir: Path, brands: tuple[Path, ...], out: Path, formats: tuple[str, ...], strict: bool,
+          force: bool, timings: bool) -> None:
     """Build the book into OUT/<slug>.pdf and OUT/<slug>.epub."""
     formats = tuple(dict.fromkeys(formats)) or ("pdf", "epub")
     try:
-        written, warnings = run_build(book_dir, out, brand_dir, formats, strict)
+        if len(brands) <= 1:
+            _print(_build_one(book_dir, out, brands[0] if brands else None, formats, strict, force), timings)
+        else:
+            _build_brands(book_dir, brands, out, formats, strict, force, timings)
     except DocError as exc:
         _report(exc.problems)
         sys.exit(1)
-    _report(warnings)
-    for item in written:
-        pages = f", {item.pages} pages" if item.pages else ""
-        click.echo(f"wrote {item.path} ({_human(item.size)}{pages})")
+
+
+def _build_brands(book_dir, brands, out, formats, strict, force, timings) -> None:
+    """One process per brand; every brand's errors are reported before exiting."""
+    with ProcessPoolExecutor(max_workers=min(len(brands), 2)) as pool:
+        jobs = [pool.submit(_build_one, book_dir, out / brand.resolve().name, brand, formats, strict, force,
+                            brand.resolve().name) for brand in brands]
+        problems = []
+        for job in jobs:
+            try:
+                _print(job.result(), timings)
+            except DocError as exc:
+                problems += exc.problems
+    if problems:
+        raise DocError(problems)
 
 
 @main.command()
 @BOOK
-@BRAND
+@click.option("--brand", "brand_dir", type=click.Path(path_type=Path), default=None,
+              help="A brand pack folder (default: the neutral brand).")
 @STRICT
 def check(book_dir: Path, brand_dir: Path | None, strict: bool) -> None:
     """Validate the book and the brand without rendering."""

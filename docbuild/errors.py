@@ -49,6 +49,9 @@ class DocError(Exception):
         self.problems = sorted(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
 
+    def __reduce__(self):   # travels intact from a brand's build process to the parent
+        return (DocError, (self.problems,))
+
 
 @dataclass
 class Collector:

@@ -145,7 +145,9 @@ def test_two_builds_at_once_into_one_folder_both_succeed(tmp_path):
     for process in processes:
         process.wait(timeout=300)
         assert process.returncode == 0, process.stderr.read()
-    assert sorted(p.name for p in out.iterdir()) == ["anxiety-back-pain.epub", "anxiety-back-pain.pdf"]
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == ["anxiety-back-pain.epub",
+                                                                                  "anxiety-back-pain.pdf"]
+    assert not list(out.glob(".*.tmp"))
     assert len(PdfReader(out / "anxiety-back-pain.pdf").pages) > 10
     with zipfile.ZipFile(out / "anxiety-back-pain.epub") as z:
         assert z.testzip() is None and z.namelist()[0] == "mimetype"

@@ -80,7 +80,7 @@ def test_build_gives_valid_files_or_a_clean_error(tmp_path_factory, text):
     _write_book(root, "---\ntitle: A chapter\n---\n" + text, {})
     out = root / "out"
     try:
-        written, _ = build(root, out)
+        written = build(root, out).written
     except DocError:
         assert not out.exists() or not [p for p in out.iterdir() if not p.name.startswith(".")]
         return
