@@ -98,6 +98,19 @@ def read_toml(path: Path, errors: Collector) -> tuple[dict, dict[tuple, int]] | 
         return None
 
 
+def read_config(folder: Path, name: str, schema: dict, what: str,
+                errors: Collector) -> tuple[dict, dict[tuple, int]] | None:
+    """`folder/name` read and checked against `schema`: (the valid settings, key lines), or None."""
+    if not folder.is_dir():
+        errors.error(folder, 0, f"the {what} folder does not exist")
+        return None
+    read = read_toml(folder / name, errors)
+    if read is None:
+        return None
+    data, lines = read
+    return validate(data, schema, folder / name, lines, errors), lines
+
+
 def validate(data: dict, schema: dict, path: Path, lines: dict[tuple, int], errors: Collector,
              prefix: tuple = (), where: int = 0) -> dict:
     """Check `data` against `schema`; report each problem at its key's line; return the valid part."""

@@ -6,7 +6,7 @@ import re
 import uuid
 from pathlib import Path
 
-from .config import BOOK_SCHEMA, read_toml, slugify, validate
+from .config import BOOK_SCHEMA, read_config, slugify
 from .errors import Collector
 from .markdown import INLINE_CITE_RE, Call, parse_chapter
 from .model import Book, Chapter, Metadata, Note, Person, Reference
@@ -20,19 +20,13 @@ def load_book(root: Path, errors: Collector, today: dt.date | None = None) -> Bo
     """Read the book at `root`; problems go to `errors`; returns None when it cannot go on."""
     root = root.resolve()
     toml_path = root / "book.toml"
-    if not root.is_dir():
-        errors.error(root, 0, "the book folder does not exist")
+    read = read_config(root, "book.toml", BOOK_SCHEMA, "book", errors)
+    if read is None or "title" not in read[0]:
         return None
-    read = read_toml(toml_path, errors)
-    if read is None:
-        return None
-    data, lines = read
-    conf = validate(data, BOOK_SCHEMA, toml_path, lines, errors)
-    if "title" not in conf:
-        return None
+    conf, lines = read
     metadata = _metadata(conf, toml_path, lines, errors, today or dt.date.today())
     entries = load_references(root / conf.get("references", "references.json"), errors)
-    chapters, calls = [], []
+    chapters = []
     for index, (path, line) in enumerate(_chapter_paths(root, conf, toml_path, lines, errors), start=1):
         parsed = _parse(root, path, line, toml_path, errors)
         if parsed is not None:

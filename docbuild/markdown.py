@@ -59,8 +59,9 @@ def _citation_rule(state, silent: bool) -> bool:
 
 
 def make_parser() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"html": True, "alerts": True, "typographer": False})
-    md.enable("table").use(front_matter_plugin).use(footnote_plugin)
+    # typographer: curly quotes, dashes and ellipses, as a printed leaflet has them
+    md = MarkdownIt("commonmark", {"html": True, "alerts": True, "typographer": True})
+    md.enable(["table", "replacements", "smartquotes"]).use(front_matter_plugin).use(footnote_plugin)
     md.inline.ruler.before("link", "citation", _citation_rule)
     return md
 

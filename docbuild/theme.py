@@ -12,7 +12,7 @@ from pathlib import Path
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from .config import BRAND_SCHEMA, read_toml, validate
+from .config import BRAND_SCHEMA, read_config
 from .errors import Collector
 from .model import Brand
 
@@ -39,14 +39,10 @@ class Theme:
 def load_brand(root: Path, errors: Collector) -> Brand | None:
     root = root.resolve()
     path = root / "brand.toml"
-    if not root.is_dir():
-        errors.error(root, 0, "the brand folder does not exist")
-        return None
-    read = read_toml(path, errors)
+    read = read_config(root, "brand.toml", BRAND_SCHEMA, "brand", errors)
     if read is None:
         return None
-    data, lines = read
-    conf = validate(data, BRAND_SCHEMA, path, lines, errors)
+    conf, lines = read
     colors = {**DEFAULT_COLORS, **conf.get("colors", {})}
     for name, value in conf.get("colors", {}).items():
         ratio, needed = contrast(value, PAGE_BACKGROUND), MIN_CONTRAST[name]
