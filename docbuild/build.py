@@ -8,10 +8,13 @@ nothing is done at all when no input changed since the last build into OUT.
 from __future__ import annotations
 
 import calendar
+import contextlib
 import multiprocessing
 import os
 import re
+import signal
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +27,7 @@ from .model import Book
 from .theme import DEFAULT_BRAND, FONTS, STYLES, TEMPLATES, Theme, load_brand, make_theme
 
 FORMATS = ("pdf", "epub", "html")
+STOP = threading.Event()   # set by the command line's signal handler
 
 
 @dataclass(frozen=True)
@@ -73,13 +77,18 @@ def build(book_dir: Path, out: Path, brand_dir: Path | None = None, formats: tup
     out.mkdir(parents=True, exist_ok=True)
     remove_stale_temps(out)
     names = {fmt: f"{book.metadata.slug}.{fmt}" for fmt in formats}
-    temps = {fmt: _temp(out, name) for fmt, name in names.items()}
+    temps: dict[str, Path] = {}
     try:
-        pages = _write_formats(formats, book, theme, temps, report.timings, progress)
-        start = time.perf_counter()
         for fmt, name in names.items():
-            os.replace(temps.pop(fmt), out / name)
-            report.written.append(Written(out / name, (out / name).stat().st_size, pages.get(fmt, 0)))
+            temps[fmt] = _temp(out, name)
+        pages = _write_formats(formats, book, theme, temps, report.timings, progress)
+        if STOP.is_set():   # an interruption that a library swallowed still stops the build here
+            raise KeyboardInterrupt
+        start = time.perf_counter()
+        with _signals_held():   # all outputs move into place, or none
+            for fmt, name in names.items():
+                os.replace(temps.pop(fmt), out / name)
+        report.written = [Written(out / n, (out / n).stat().st_size, pages.get(f, 0)) for f, n in names.items()]
         freshness.record(out, stamp, {names[f]: pages.get(f, 0) for f in formats})
         report.timings["write"] = time.perf_counter() - start
         return report
@@ -102,6 +111,20 @@ def _write_formats(formats: tuple[str, ...], book: Book, theme: Theme, temps: di
     finally:
         child.stop()   # on failure or interruption, before the temporary files are removed
     return pages
+
+
+@contextlib.contextmanager
+def _signals_held():
+    """Delay Ctrl-C and kills (not SIGKILL) until the block is done."""
+    held = {signal.SIGINT, signal.SIGTERM}
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _can_fork() -> bool:

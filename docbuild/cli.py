@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import signal
 import sys
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import click
 
-from .build import FORMATS, Report, build as run_build, check as run_check
+from .build import FORMATS, STOP, Report, build as run_build, check as run_check
 from .errors import DocError
 
 BOOK = click.option("--book", "book_dir", type=click.Path(path_type=Path), default=Path("book"),
@@ -30,7 +29,9 @@ def _human(size: int) -> str:
 
 
 def _stop(signum, frame) -> None:
-    # a kill becomes an ordinary exit, so the build removes its temporary files on the way out
+    # Ctrl-C or a kill becomes an ordinary exit, so the build removes its temporary files on the
+    # way out; the flag stops it even if a library swallows the KeyboardInterrupt
+    STOP.set()
     raise KeyboardInterrupt
 
 
@@ -55,6 +56,7 @@ class Progress:
 def main(ctx: click.Context) -> None:
     """Build clinic patient information into a printable PDF and an EPUB 3."""
     signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
     if ctx.invoked_subcommand is None:
         ctx.invoke(build)
 
@@ -108,6 +110,7 @@ def build(book_dir: Path, brands: tuple[Path, ...], out: Path, formats: tuple[st
 
 def _build_brands(book_dir, brands, out, formats, strict, force, timings) -> None:
     """One process per brand; every brand's errors are reported before exiting."""
+    from concurrent.futures import ProcessPoolExecutor
     with ProcessPoolExecutor(max_workers=min(len(brands), 2)) as pool:
         jobs = [pool.submit(_build_one, book_dir, out / brand.resolve().name, brand, formats, strict, force,
                             brand.resolve().name) for brand in brands]

@@ -48,6 +48,12 @@ def _epub_note(note) -> str:
             f'role="doc-noteref">{n}</a></sup>')
 
 
+def _epub_aside(note) -> str:
+    n = note.number
+    return (f'<aside class="footnote" id="fn-{n}" epub:type="footnote" role="doc-footnote"><p>'
+            f'<a class="backlink" href="#fnref-{n}" role="doc-backlink">{n}.</a> {note.html}</p></aside>\n')
+
+
 def chapter_html(chapter: Chapter, note_markup, image_base: str) -> str:
     # "tense [@key]." puts the call right after the word, as note styles do
     body = re.sub(r"[ \t\n]*" + NOTE_MARK_RE, lambda m: note_markup(chapter.notes[int(m.group(1))]),
@@ -117,7 +123,8 @@ def epub_pages(book: Book, theme: Theme) -> EpubPages:
     page = lambda name, title, **kw: _render(theme, name, {**base, "page_title": title, **kw})
     chapters = tuple(
         (c, page("epub/chapter.xhtml", c.title, chapter={
-            "id": c.id, "title": c.title, "notes": c.notes, "html": chapter_html(c, _epub_note, "media/")}))
+            "id": c.id, "title": c.title, "html": chapter_html(c, _epub_note, "media/"),
+            "notes": "".join(_epub_aside(n) for n in c.notes)}))
         for c in book.chapters)
     css = [(f"styles/{name}", (STYLES / name).read_text(encoding="utf-8")) for name in EPUB_STYLES]
     css.append(("styles/brand.css", brand_css(brand, "../fonts/brand/")))
