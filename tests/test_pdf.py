@@ -109,3 +109,10 @@ def test_contents_gives_page_numbers(built):
 def test_callouts_carry_a_text_label(built):
     text = "\n".join(_text(built["default"]["pdf"]))
     assert "WARNING" in text and "CAUTION" in text
+
+
+@pytest.mark.parametrize("name", BOOKS)
+def test_no_footnote_starts_with_a_lone_word(built, name):
+    # WeasyPrint 70 broke a note after its first word when notes did not hyphenate (see print.css)
+    for number, text in enumerate(_text(built[name]["pdf"]), start=1):
+        assert not re.search(r"^\d+\. \S+$", text, re.M), f"page {number}"
