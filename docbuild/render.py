@@ -39,7 +39,9 @@ def long_date(day: dt.date) -> str:
 
 
 def _pdf_note(note) -> str:
-    return f'<span class="footnote">{note.html}</span>'
+    # the number is written out rather than drawn by ::footnote-marker, which made WeasyPrint 70
+    # break some notes after their first word
+    return f'<span class="footnote"><span class="note-number">{note.number}.</span> {note.html}</span>'
 
 
 def _epub_note(note) -> str:

@@ -113,6 +113,6 @@ def test_callouts_carry_a_text_label(built):
 
 @pytest.mark.parametrize("name", BOOKS)
 def test_no_footnote_starts_with_a_lone_word(built, name):
-    # WeasyPrint 70 broke a note after its first word when notes did not hyphenate (see print.css)
+    # WeasyPrint 70's ::footnote-marker broke some notes after their first word (see render._pdf_note)
     for number, text in enumerate(_text(built[name]["pdf"]), start=1):
         assert not re.search(r"^\d+\. \S+$", text, re.M), f"page {number}"
