@@ -69,9 +69,10 @@ def write_epub(book: Book, pages: EpubPages, brand, target: Path) -> None:
     contact = [_page("contact", "contact.xhtml", pages.contact)] if pages.contact else []
     for item in [title, *chapters, references, *contact]:
         ebook.add_item(item)
-    for name, css in pages.stylesheets:
+    sheets = [(name, path.read_bytes()) for name, path in pages.stylesheets]
+    for name, css in [*sheets, ("styles/brand.css", pages.brand_css.encode("utf-8"))]:
         ebook.add_item(epub.EpubItem(uid=name.replace("/", "-").replace(".", "-"), file_name=name,
-                                     media_type="text/css", content=css.encode("utf-8")))
+                                     media_type="text/css", content=css))
     _add_files(ebook, book, brand)
     ebook.toc = [epub.Link("title.xhtml", "Title page", "toc-title")]
     ebook.toc += [epub.Link(f"{c.id}.xhtml", c.title, f"toc-{c.id}") for c, _ in pages.chapters]

@@ -216,4 +216,4 @@ def _inline(payload: str, refs: dict, entries: dict | None) -> str:
     if not entries or key not in entries:
         return ""
     ref = refs.get(key) or make_reference(key, entries[key][0])
-    return f"({ref.inline}{', ' + locator if locator else ''})"
+    return f"({ref.short}{', ' + locator if locator else ''})"

@@ -46,8 +46,7 @@ class Metadata:
 class Reference:
     key: str
     full: str      # formatted entry, HTML
-    short: str     # short form for a later note, HTML
-    inline: str    # short form for a citation inside a footnote's text, HTML
+    short: str     # short form for a later note or a citation inside a footnote, HTML
 
 
 @dataclass(frozen=True)

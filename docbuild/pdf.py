@@ -15,8 +15,6 @@ from urllib.parse import unquote, urlparse
 from .errors import DocError, Location, Problem
 from .theme import FONTS
 
-log = logging.getLogger(__name__)
-
 FONTS_CONF = """<?xml version="1.0"?>
 <!DOCTYPE fontconfig SYSTEM "fonts.dtd">
 <fontconfig>

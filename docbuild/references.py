@@ -81,7 +81,7 @@ def _entry_lines(text: str) -> list[int]:
 
 
 def make_reference(key: str, entry: dict) -> Reference:
-    return Reference(key=key, full=format_full(entry), short=format_short(entry), inline=format_short(entry))
+    return Reference(key=key, full=format_full(entry), short=format_short(entry))
 
 
 # --- AMA style -------------------------------------------------------------------------------

@@ -31,7 +31,8 @@ class EpubPages:
     references: str
     contact: str
     cover_svg: str
-    stylesheets: tuple[tuple[str, str], ...]   # (name in the EPUB, CSS text)
+    stylesheets: tuple[tuple[str, Path], ...]  # (name in the EPUB, file to copy)
+    brand_css: str                             # styles/brand.css, generated from brand.toml
 
 
 def long_date(day: dt.date) -> str:
@@ -128,9 +129,8 @@ def epub_pages(book: Book, theme: Theme) -> EpubPages:
             "id": c.id, "title": c.title, "html": chapter_html(c, _epub_note, "media/"),
             "notes": "".join(_epub_aside(n) for n in c.notes)}))
         for c in book.chapters)
-    css = [(f"styles/{name}", (STYLES / name).read_text(encoding="utf-8")) for name in EPUB_STYLES]
-    css.append(("styles/brand.css", brand_css(brand, "../fonts/brand/")))
-    css += [(f"styles/brand-{p.name}", p.read_text(encoding="utf-8")) for p in brand.styles]
+    css = [(f"styles/{name}", STYLES / name) for name in EPUB_STYLES]
+    css += [(f"styles/brand-{p.name}", p) for p in brand.styles]
     meta = book.metadata
     return EpubPages(
         title=page("epub/title.xhtml", meta.title),
@@ -139,4 +139,4 @@ def epub_pages(book: Book, theme: Theme) -> EpubPages:
         contact=page("epub/contact.xhtml", "Contact us") if brand.contact or brand.feedback else "",
         cover_svg=_render(theme, "epub/cover.svg", {**base, "title_lines": textwrap.wrap(meta.title, 16),
                                                      "subtitle_lines": textwrap.wrap(meta.subtitle, 30)}),
-        stylesheets=tuple(css))
+        stylesheets=tuple(css), brand_css=brand_css(brand, "../fonts/brand/"))
