@@ -28,8 +28,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Callable
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
 import generate  # noqa: E402  (bench/generate.py, next to this file)
 
 PYTHON = sys.executable
@@ -137,6 +138,7 @@ def pandoc_cmd(book: Path, work: Path) -> list[str]:
     return ["pandoc", str(source), "--from", "markdown", "--citeproc",
             "--bibliography", str(book / "references.json"), "--resource-path", str(book),
             "--metadata", f"title={conf['title']}", "--pdf-engine=weasyprint",
+            "--lua-filter", str(HERE / "pandoc-notes.lua"), "--css", str(HERE / "pandoc-notes.css"),
             "-o", str(work / "pandoc.pdf")]
 
 
@@ -264,7 +266,9 @@ ROWS = (
     Row("(f) check", _median("check"), "s", "< 1 s (large)", lambda v: v < 1, ("large",)),
     Row("(g) No-change rebuild (default build, 2nd run)", _median("rebuild"), "s", "< 0.5 s",
         lambda v: v < 0.5),
-    Row("(h) pandoc --citeproc, --pdf-engine=weasyprint", _pandoc),
+    Row("(h) pandoc --citeproc, --pdf-engine=weasyprint, page-bottom notes", _pandoc),
+    Row("(h) PDF build ÷ pandoc", lambda r: r.pandoc_note or _ratio(_median("pdf")(r), _median("pandoc")(r)),
+        "x"),
     Row("PDF build, s per 1,000 words", lambda r: _per_kword(r, "pdf"), "s/kw"),
     Row("WeasyPrint alone, s per 1,000 words", lambda r: _per_kword(r, "weasyprint"), "s/kw"),
 )
