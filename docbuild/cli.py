@@ -35,6 +35,14 @@ def _stop(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
+def _quiet_interrupts(unraisable) -> None:
+    # The interrupt can land in a callback whose exceptions Python only prints ("Exception ignored
+    # in ..." with a traceback); STOP still ends the build, so there is nothing to show the user.
+    if STOP.is_set() and issubclass(unraisable.exc_type, KeyboardInterrupt):
+        return
+    sys.__unraisablehook__(unraisable)
+
+
 class Progress:
     """One self-updating status line on a terminal; silent when stderr is a file or a pipe."""
 
@@ -57,6 +65,7 @@ def main(ctx: click.Context) -> None:
     """Build clinic patient information into a printable PDF and an EPUB 3."""
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
+    sys.unraisablehook = _quiet_interrupts
     if ctx.invoked_subcommand is None:
         ctx.invoke(build)
 
