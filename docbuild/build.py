@@ -8,13 +8,9 @@ nothing is done at all when no input changed since the last build into OUT.
 from __future__ import annotations
 
 import calendar
-import contextlib
-import multiprocessing
 import os
 import re
-import signal
 import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,10 +20,10 @@ from . import freshness
 from .errors import Collector, DocError, Problem
 from .load import load_book
 from .model import Book
+from .processes import STOP, Forked, can_fork, signals_held
 from .theme import DEFAULT_BRAND, FONTS, STYLES, TEMPLATES, Theme, load_brand, make_theme
 
 FORMATS = ("pdf", "epub", "html")
-STOP = threading.Event()   # set by the command line's signal handler
 
 
 @dataclass(frozen=True)
@@ -85,7 +81,7 @@ def build(book_dir: Path, out: Path, brand_dir: Path | None = None, formats: tup
         if STOP.is_set():   # an interruption that a library swallowed still stops the build here
             raise KeyboardInterrupt
         start = time.perf_counter()
-        with _signals_held():   # all outputs move into place, or none
+        with signals_held():   # all outputs move into place, or none
             for fmt, name in names.items():
                 os.replace(temps.pop(fmt), out / name)
         report.written = [Written(out / n, (out / n).stat().st_size, pages.get(f, 0)) for f, n in names.items()]
@@ -101,9 +97,10 @@ def _write_formats(formats: tuple[str, ...], book: Book, theme: Theme, temps: di
                    timings: dict[str, float], progress: Callable[[str], None]) -> dict[str, int]:
     """The PDF here; the other formats at the same time in a forked process when there is a core for it."""
     others = [f for f in formats if f != "pdf"]
-    if "pdf" not in formats or not others or (os.cpu_count() or 1) < 2 or not _can_fork():
+    if "pdf" not in formats or not others or (os.cpu_count() or 1) < 2 or not can_fork():
         return {fmt: _write_format(fmt, book, theme, temps[fmt], timings, progress) for fmt in formats}
-    child = _Forked(lambda t: {f: _write_format(f, book, theme, temps[f], t, lambda p: None) for f in others})
+    child = Forked(lambda t: {f: _write_format(f, book, theme, temps[f], t, lambda p: None) for f in others},
+                   "the ebook")
     try:
         pages = {"pdf": _write_format("pdf", book, theme, temps["pdf"], timings, progress)}
         progress("finishing the ebook")
@@ -111,63 +108,6 @@ def _write_formats(formats: tuple[str, ...], book: Book, theme: Theme, temps: di
     finally:
         child.stop()   # on failure or interruption, before the temporary files are removed
     return pages
-
-
-@contextlib.contextmanager
-def _signals_held():
-    """Delay Ctrl-C and kills (not SIGKILL) until the block is done."""
-    held = {signal.SIGINT, signal.SIGTERM}
-    if not hasattr(signal, "pthread_sigmask"):
-        yield
-        return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
-
-
-def _can_fork() -> bool:
-    return "fork" in multiprocessing.get_all_start_methods()
-
-
-class _Forked:
-    """Runs `work(timings)` in a forked child; `result()` returns its value or raises its DocError."""
-
-    def __init__(self, work):
-        self.receive, send = multiprocessing.Pipe(duplex=False)
-        self.process = multiprocessing.get_context("fork").Process(target=self._run, args=(work, send))
-        self.process.start()
-        send.close()
-
-    @staticmethod
-    def _run(work, send) -> None:
-        timings: dict[str, float] = {}
-        try:
-            send.send(("ok", work(timings), timings))
-        except DocError as exc:
-            send.send(("error", exc.problems, timings))
-        except BaseException as exc:  # a bug: hand the parent its description
-            send.send(("bug", repr(exc), timings))
-
-    def stop(self) -> None:
-        if self.process.is_alive():
-            self.process.terminate()
-        self.process.join()
-
-    def result(self, timings: dict[str, float]):
-        try:
-            status, value, child_timings = self.receive.recv()
-        except EOFError:
-            raise RuntimeError("the process writing the ebook ended without a result") from None
-        finally:
-            self.process.join()
-        timings.update(child_timings)
-        if status == "error":
-            raise DocError(value)
-        if status == "bug":
-            raise RuntimeError(f"writing the ebook failed: {value}")
-        return value
 
 
 def _write_format(fmt: str, book: Book, theme: Theme, target: Path, timings: dict[str, float],

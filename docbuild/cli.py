@@ -5,14 +5,15 @@ A user error prints `PATH:LINE: error: MESSAGE` for every problem and exits 1; a
 """
 from __future__ import annotations
 
-import signal
+import os
 import sys
 from pathlib import Path
 
 import click
 
-from .build import FORMATS, STOP, Report, build as run_build, check as run_check
+from .build import FORMATS, Report, build as run_build, check as run_check
 from .errors import DocError
+from .processes import Forked, can_fork, stop_on_signals
 
 BOOK = click.option("--book", "book_dir", type=click.Path(path_type=Path), default=Path("book"),
                     show_default=True, help="The book folder.")
@@ -26,21 +27,6 @@ def _report(problems) -> None:
 
 def _human(size: int) -> str:
     return f"{size / 1024:.0f} KB" if size < 1024 * 1024 else f"{size / 1024 / 1024:.1f} MB"
-
-
-def _stop(signum, frame) -> None:
-    # Ctrl-C or a kill becomes an ordinary exit, so the build removes its temporary files on the
-    # way out; the flag stops it even if a library swallows the KeyboardInterrupt
-    STOP.set()
-    raise KeyboardInterrupt
-
-
-def _quiet_interrupts(unraisable) -> None:
-    # The interrupt can land in a callback whose exceptions Python only prints ("Exception ignored
-    # in ..." with a traceback); STOP still ends the build, so there is nothing to show the user.
-    if STOP.is_set() and issubclass(unraisable.exc_type, KeyboardInterrupt):
-        return
-    sys.__unraisablehook__(unraisable)
 
 
 class Progress:
@@ -63,9 +49,7 @@ class Progress:
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """Build clinic patient information into a printable PDF and an EPUB 3."""
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
-    sys.unraisablehook = _quiet_interrupts
+    stop_on_signals()
     if ctx.invoked_subcommand is None:
         ctx.invoke(build)
 
@@ -118,19 +102,33 @@ def build(book_dir: Path, brands: tuple[Path, ...], out: Path, formats: tuple[st
 
 
 def _build_brands(book_dir, brands, out, formats, strict, force, timings) -> None:
-    """One process per brand; every brand's errors are reported before exiting."""
-    from concurrent.futures import ProcessPoolExecutor
-    with ProcessPoolExecutor(max_workers=min(len(brands), 2)) as pool:
-        jobs = [pool.submit(_build_one, book_dir, out / brand.resolve().name, brand, formats, strict, force,
-                            brand.resolve().name) for brand in brands]
-        problems = []
-        for job in jobs:
-            try:
-                _print(job.result(), timings)
-            except DocError as exc:
-                problems += exc.problems
+    """Each brand into OUT/<brand folder name>/, as many at once as there are cores, each in a forked
+    process; every brand's errors are reported before exiting."""
+    at_once = (os.cpu_count() or 1) if can_fork() else 1
+    problems = []
+    for start in range(0, len(brands), at_once):
+        problems += _build_batch(book_dir, brands[start:start + at_once], out, formats, strict, force, timings)
     if problems:
         raise DocError(problems)
+
+
+def _build_batch(book_dir, brands, out, formats, strict, force, timings) -> list:
+    def work(brand: Path):
+        name = brand.resolve().name
+        return lambda timings: _build_one(book_dir, out / name, brand, formats, strict, force, name)
+
+    children = [Forked(work(b), f"the brand {b.resolve().name}") for b in brands] if can_fork() else []
+    problems = []
+    try:
+        for index, brand in enumerate(brands):
+            try:
+                _print(children[index].result({}) if children else work(brand)({}), timings)
+            except DocError as exc:
+                problems += exc.problems
+    finally:
+        for child in children:   # on an interruption each brand's process removes its temporary files
+            child.stop()
+    return problems
 
 
 @main.command()

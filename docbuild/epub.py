@@ -6,6 +6,7 @@ rewrite it); the zip is then rewritten with fixed timestamps so the same inputs 
 from __future__ import annotations
 
 import datetime as dt
+import io
 import zipfile
 from pathlib import Path
 
@@ -84,12 +85,9 @@ def write_epub(book: Book, pages: EpubPages, brand, target: Path) -> None:
     ebook.add_item(nav)
     ebook.spine = [title, nav, *chapters, references, *contact]
     modified = dt.datetime.combine(book.metadata.date, dt.time(0, 0))
-    raw = target.with_name(target.name + ".raw")
-    try:
-        epub.write_epub(str(raw), ebook, {"epub3_pages": False, "raise_exceptions": True, "mtime": modified})
-        _rezip(raw, target)
-    finally:
-        raw.unlink(missing_ok=True)
+    raw = io.BytesIO()   # in memory: an interrupted build leaves no second file to clean up
+    epub.write_epub(raw, ebook, {"epub3_pages": False, "raise_exceptions": True, "mtime": modified})
+    _rezip(raw, target)
 
 
 def _add_files(ebook: epub.EpubBook, book: Book, brand) -> None:
@@ -109,7 +107,7 @@ def _add_files(ebook: epub.EpubBook, book: Book, brand) -> None:
                                      media_type=MEDIA_TYPES[path.suffix.lower()], content=path.read_bytes()))
 
 
-def _rezip(source: Path, target: Path) -> None:
+def _rezip(source: io.BytesIO, target: Path) -> None:
     """Same entries, fixed timestamps, mimetype first and stored: a reproducible EPUB."""
     with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w") as new:
         names = sorted(old.namelist(), key=lambda n: (n != "mimetype", n))

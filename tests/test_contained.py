@@ -3,6 +3,7 @@ book refused, interrupted and concurrent builds leave complete outputs."""
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -147,16 +148,43 @@ def test_interrupt_inside_a_callback_python_cannot_raise_from_is_not_printed():
     # weakref callback; an interrupt that lands there must stay quiet (the STOP flag ends the build).
     script = ("import gc, sys\n"
               f"sys.path.insert(0, {str(ROOT)!r})\n"
-              "from docbuild import cli\n"
-              "sys.unraisablehook = cli._quiet_interrupts\n"
+              "from docbuild import processes\n"
+              "sys.unraisablehook = processes.quiet_interrupts\n"
               "class Slow:\n"
               "    def __del__(self): raise KeyboardInterrupt\n"
               "Slow()\n"
-              "cli.STOP.set()\n"
+              "processes.STOP.set()\n"
               "Slow()\n"
               "gc.collect()\n")
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert result.stderr.count("Exception ignored") == 1   # before the interruption: shown as usual
+
+
+@pytest.mark.parametrize("to_group, sig", [(True, signal.SIGINT), (False, signal.SIGTERM), (True, signal.SIGTERM)])
+def test_interrupted_multi_brand_build_stops_every_process_and_keeps_files(tmp_path, to_group, sig):
+    """Ctrl-C reaches the whole process group; a kill may reach only the parent: either way every
+    brand's process stops, removes its temporary files and leaves the previous outputs."""
+    out = tmp_path / "out"
+    (out / "riverside").mkdir(parents=True)
+    (out / "riverside" / "anxiety-back-pain.pdf").write_bytes(b"previous pdf")
+    process = subprocess.Popen([sys.executable, str(ROOT / "make_docs.py"), "build", "--book", str(ROOT / "book"),
+                                "--brand", str(ROOT / "brands" / "riverside"), "--brand",
+                                str(ROOT / "brands" / "harbour"), "--out", str(out)],
+                               cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)
+    deadline = time.time() + 60
+    while not list(out.glob("*/.*.tmp")):
+        assert process.poll() is None and time.time() < deadline, "the build ended before it could be stopped"
+        time.sleep(0.02)
+    (os.killpg if to_group else os.kill)(process.pid, sig)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode != 0 and "Traceback" not in stderr, stderr
+    assert not list(out.rglob("*.tmp"))
+    assert (out / "riverside" / "anxiety-back-pain.pdf").read_bytes() == b"previous pdf"
+    assert not list((out / "riverside").glob("*.epub")) and not list(out.glob("harbour/*.pdf"))
+    time.sleep(0.5)
+    with pytest.raises(ProcessLookupError):   # no brand process is left running
+        os.killpg(process.pid, 0)
 
 
 def test_killed_build_leftovers_are_removed_by_the_next_build(tmp_path):
