@@ -75,17 +75,18 @@ def build(book_dir: Path, out: Path, brand_dir: Path | None = None, formats: tup
     names = {fmt: f"{book.metadata.slug}.{fmt}" for fmt in formats}
     temps: dict[str, Path] = {}
     try:
-        for fmt, name in names.items():
-            temps[fmt] = _temp(out, name)
+        with signals_held():   # so that no temporary file is made without being listed for removal
+            for fmt, name in names.items():
+                temps[fmt] = _temp(out, name)
         pages = _write_formats(formats, book, theme, temps, report.timings, progress)
         if STOP.is_set():   # an interruption that a library swallowed still stops the build here
             raise KeyboardInterrupt
         start = time.perf_counter()
-        with signals_held():   # all outputs move into place, or none
+        with signals_held():   # all outputs move into place, or none; then the record of them
             for fmt, name in names.items():
                 os.replace(temps.pop(fmt), out / name)
+            freshness.record(out, stamp, {names[f]: pages.get(f, 0) for f in formats})
         report.written = [Written(out / n, (out / n).stat().st_size, pages.get(f, 0)) for f, n in names.items()]
-        freshness.record(out, stamp, {names[f]: pages.get(f, 0) for f in formats})
         report.timings["write"] = time.perf_counter() - start
         return report
     finally:

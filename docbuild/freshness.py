@@ -49,6 +49,6 @@ def up_to_date(out: Path, print_: str) -> dict | None:
 def record(out: Path, print_: str, outputs: dict[str, int]) -> None:
     """Remember the inputs and the outputs (name -> pages) of a successful build."""
     state = {"fingerprint": print_, "outputs": {n: _stamp(out / n) for n in outputs}, "pages": outputs}
-    temp = out / f"{STATE}.{os.getpid()}.tmp"
+    temp = out / f"{STATE}.{os.getpid()}.state.tmp"   # named so that remove_stale_temps knows it
     temp.write_text(json.dumps(state, indent=1))
     os.replace(temp, out / STATE)
