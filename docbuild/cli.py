@@ -104,7 +104,7 @@ def build(book_dir: Path, brands: tuple[Path, ...], out: Path, formats: tuple[st
 def _build_brands(book_dir, brands, out, formats, strict, force, timings) -> None:
     """Each brand into OUT/<brand folder name>/, as many at once as there are cores, each in a forked
     process; every brand's errors are reported before exiting."""
-    at_once = (os.cpu_count() or 1) if can_fork() else 1
+    at_once = os.cpu_count() or 1
     problems = []
     for start in range(0, len(brands), at_once):
         problems += _build_batch(book_dir, brands[start:start + at_once], out, formats, strict, force, timings)
@@ -113,16 +113,17 @@ def _build_brands(book_dir, brands, out, formats, strict, force, timings) -> Non
 
 
 def _build_batch(book_dir, brands, out, formats, strict, force, timings) -> list:
-    def work(brand: Path):
-        name = brand.resolve().name
+    def work(brand: Path, name: str):
         return lambda timings: _build_one(book_dir, out / name, brand, formats, strict, force, name)
 
-    children = [Forked(work(b), f"the brand {b.resolve().name}") for b in brands] if can_fork() else []
+    jobs = [work(brand, brand.resolve().name) for brand in brands]
+    # without fork (Windows) the brands are built one after another in this process
+    children = [Forked(job, f"the brand {b.resolve().name}") for job, b in zip(jobs, brands)] if can_fork() else []
     problems = []
     try:
-        for index, brand in enumerate(brands):
+        for index, job in enumerate(jobs):
             try:
-                _print(children[index].result({}) if children else work(brand)({}), timings)
+                _print(children[index].result({}) if children else job({}), timings)
             except DocError as exc:
                 problems += exc.problems
     finally:

@@ -99,15 +99,15 @@ def test_svg_image_cannot_reach_outside_files(tmp_path, decoy):
     assert not [p for p in audit["opened"] if p.startswith(str(decoy))]
 
 
-def _start_build(tmp_path, out):
+def _start_build(tmp_path, out, *options, **popen):
     return subprocess.Popen([sys.executable, str(ROOT / "make_docs.py"), "build", "--book", str(ROOT / "book"),
-                             "--out", str(out)], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+                             "--out", str(out), *options], cwd=tmp_path, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, **popen)
 
 
-def _wait_for_temp(out, process) -> None:
+def _wait_for_temp(out, process, pattern=".*.tmp") -> None:
     deadline = time.time() + 60
-    while not list(out.glob(".*.tmp")):
+    while not list(out.glob(pattern)):
         assert process.poll() is None and time.time() < deadline, "the build ended before it could be stopped"
         time.sleep(0.02)
 
@@ -170,15 +170,9 @@ def test_interrupted_multi_brand_build_stops_every_process_and_keeps_files(tmp_p
     out = tmp_path / "out"
     (out / "riverside").mkdir(parents=True)
     (out / "riverside" / "anxiety-back-pain.pdf").write_bytes(b"previous pdf")
-    process = subprocess.Popen([sys.executable, str(ROOT / "make_docs.py"), "build", "--book", str(ROOT / "book"),
-                                "--brand", str(ROOT / "brands" / "riverside"), "--brand",
-                                str(ROOT / "brands" / "harbour"), "--out", str(out)],
-                               cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               start_new_session=True)
-    deadline = time.time() + 60
-    while not list(out.glob("*/.*.tmp")):
-        assert process.poll() is None and time.time() < deadline, "the build ended before it could be stopped"
-        time.sleep(0.02)
+    process = _start_build(tmp_path, out, "--brand", str(ROOT / "brands" / "riverside"),
+                           "--brand", str(ROOT / "brands" / "harbour"), start_new_session=True)
+    _wait_for_temp(out, process, "*/.*.tmp")
     (os.killpg if to_group else os.kill)(process.pid, sig)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode != 0 and "Traceback" not in stderr, stderr
