@@ -1,29 +1,30 @@
-"""Build: check (load + theme), then render and write each format into OUT atomically.
+"""Build: check, then each brand × edition × renderer into memory, then every file into OUT or none.
 
-Every output is first written to a temporary file inside OUT and renamed into place only when all
-requested formats succeeded, so a failed or interrupted build leaves the previous files as they were.
-The PDF is laid out in this process while the other formats are written in a forked one, and
-nothing is done at all when no input changed since the last build into OUT.
+Rendering returns bytes; nothing touches OUT until every output of every brand and edition has
+succeeded. Then each file is written to a temporary file in its folder and moved into place with
+signals held, so a failed or interrupted build leaves the previous files as they were. Several
+brand × edition groups render in a process pool (concurrent.futures); one group renders here.
+A group whose inputs did not change is not rendered again (the checks always run).
 """
 from __future__ import annotations
 
-import calendar
+import concurrent.futures
+import multiprocessing
 import os
-import re
-import tempfile
+import signal
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from . import freshness
-from .errors import Collector, DocError, Problem
-from .load import load_book
-from .model import Book
-from .processes import STOP, Forked, can_fork, signals_held
-from .theme import DEFAULT_BRAND, FONTS, STYLES, TEMPLATES, Theme, load_brand, make_theme
+from . import freshness, renderers
+from .inputs import Checked, brand_editions, check_inputs
+from .editions import Edition, output_name
+from .errors import DocError, Problem
+from .outputs import Output, write_all
+from .renderers import RenderContext
 
-FORMATS = ("pdf", "epub", "html")
+DEFAULT_FORMATS = ("pdf", "epub")
 
 
 @dataclass(frozen=True)
@@ -36,153 +37,145 @@ class Written:
 @dataclass
 class Report:
     written: list[Written] = field(default_factory=list)
+    up_to_date: list[Path] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
-    up_to_date: bool = False
 
 
-def check(book_dir: Path, brand_dir: Path | None = None, strict: bool = False) -> tuple[Book, Theme, list[Problem]]:
-    """Load and validate the book and the brand; raise DocError with every error found."""
-    errors = Collector()
-    book = load_book(book_dir, errors)
-    brand = load_brand(brand_dir or DEFAULT_BRAND, errors)
-    theme = make_theme(brand, errors) if brand else None
-    if brand and brand.styles:   # only then pay for importing WeasyPrint
-        from .pdf import check_stylesheets
-        roots = (book.root,) + theme.roots if book else theme.roots
-        errors.extend(check_stylesheets(brand.styles, roots))
-    errors.stop_if_errors(strict)
-    return book, theme, errors.warnings
+@dataclass(frozen=True)
+class Group:
+    """One brand × edition: the renderers to run and where their files go."""
+    ctx: RenderContext
+    formats: tuple[str, ...]
+    out: Path
+    stamp: str
 
 
-def build(book_dir: Path, out: Path, brand_dir: Path | None = None, formats: tuple[str, ...] = ("pdf", "epub"),
-          strict: bool = False, force: bool = False,
+def build(book_dir: Path, out: Path, brand_dirs: tuple[Path, ...] = (), formats: tuple[str, ...] = (),
+          editions: tuple[str, ...] = (), strict: bool = False, force: bool = False,
           progress: Callable[[str], None] = lambda phase: None) -> Report:
     report = Report()
-    brand_root = (brand_dir or DEFAULT_BRAND).resolve()
-    stamp = freshness.fingerprint((book_dir.resolve(), brand_root, TEMPLATES, STYLES, FONTS),
-                                  {"formats": list(formats), "strict": strict})
-    if not force and (state := freshness.up_to_date(out, stamp)):
-        report.up_to_date = True
-        report.written = [Written(out / n, (out / n).stat().st_size, p) for n, p in state["pages"].items()]
-        return report
-    progress("checking")
     start = time.perf_counter()
-    book, theme, report.warnings = check(book_dir, brand_dir, strict)
-    report.timings["load"] = time.perf_counter() - start
-    out.mkdir(parents=True, exist_ok=True)
-    remove_stale_temps(out)
-    names = {fmt: f"{book.metadata.slug}.{fmt}" for fmt in formats}
-    temps: dict[str, Path] = {}
+    progress("checking")
+    checked = check_inputs(book_dir, brand_dirs, out, strict, editions)
+    report.warnings = checked.warnings
+    report.timings["check"] = time.perf_counter() - start
+    groups, stale = _groups(checked, out, formats or DEFAULT_FORMATS, force, report)
+    start = time.perf_counter()
+    results = _render(stale, progress)
+    report.timings["render"] = time.perf_counter() - start
+    start = time.perf_counter()
+    outputs = [o for group, files in zip(stale, results) for o in files]
+    write_all(outputs, {g.out: (g.stamp, [o for o in outputs if o.path.parent == g.out]) for g in stale})
+    report.written = [Written(o.path, len(o.data), o.pages) for o in outputs]
+    report.timings["write"] = time.perf_counter() - start
+    return report
+
+
+def _groups(checked: Checked, out: Path, formats: tuple[str, ...], force: bool,
+            report: Report) -> tuple[list[Group], list[Group]]:
+    several = len(checked.themes) > 1
+    groups = []
+    for theme in checked.themes:
+        folder = out / theme.brand.root.name if several else out
+        for edition in brand_editions(theme, checked.editions):
+            wanted = tuple(f for f in formats if f in edition.formats)
+            if not wanted:
+                continue
+            ctx = RenderContext(checked.book, theme, checked.locale, checked.style, edition)
+            stamp = freshness.fingerprint(ctx, wanted)
+            groups.append(Group(ctx, wanted, folder, stamp))
+    stale = []
+    for group in groups:
+        names = [_name(group.ctx, fmt) for fmt in group.formats]
+        if not force and freshness.up_to_date(group.out, group.stamp, names):
+            report.up_to_date += [group.out / n for n in names]
+        else:
+            stale.append(group)
+    return groups, stale
+
+
+def _name(ctx: RenderContext, fmt: str, variant: str = "") -> str:
+    suffix = renderers.get(fmt).suffix if fmt in renderers.REGISTRY else fmt
+    edition = ctx.edition if not variant else _variant(ctx.edition, variant)
+    return output_name(ctx.book.config.slug, edition, suffix)
+
+
+def _variant(edition: Edition, variant: str) -> Edition:
+    from dataclasses import replace
+    return replace(edition, name=variant)
+
+
+def render_group(group: Group) -> list[Output]:
+    """Every file of one brand × edition, in memory."""
+    outputs = []
+    for fmt in group.formats:
+        renderer = renderers.get(fmt)
+        for variant, data in renderers.files(renderer, group.ctx).items():
+            pages = renderers.page_count(data) if renderer.suffix == "pdf" else 0
+            outputs.append(Output(group.out / _name(group.ctx, fmt, variant), data, pages))
+    return outputs
+
+
+# The groups a forked worker renders: set before the pool starts, so workers inherit them instead
+# of receiving a pickled book and theme (a Jinja environment does not pickle).
+_GROUPS: list[Group] = []
+
+
+def _work(index: int) -> list[Output]:
+    return render_group(_GROUPS[index])
+
+
+def _quiet_worker() -> None:
+    # Ctrl-C reaches every process of the terminal's group: the parent alone decides, and stops
+    # the workers with SIGTERM, so no worker prints a KeyboardInterrupt traceback
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _render(groups: list[Group], progress: Callable[[str], None]) -> list[list[Output]]:
+    if len(groups) <= 1 or (os.cpu_count() or 1) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        results = []
+        for group in groups:
+            progress(f"rendering {group.ctx.edition.name} ({', '.join(group.formats)})")
+            results.append(render_group(group))
+        return results
+    _GROUPS[:] = groups
+    progress(f"rendering {len(groups)} brands and editions")
+    pool = concurrent.futures.ProcessPoolExecutor(
+        max_workers=min(len(groups), os.cpu_count() or 1), mp_context=multiprocessing.get_context("fork"),
+        initializer=_quiet_worker)
     try:
-        with signals_held():   # so that no temporary file is made without being listed for removal
-            for fmt, name in names.items():
-                temps[fmt] = _temp(out, name)
-        pages = _write_formats(formats, book, theme, temps, report.timings, progress)
-        if STOP.is_set():   # an interruption that a library swallowed still stops the build here
-            raise KeyboardInterrupt
-        start = time.perf_counter()
-        with signals_held():   # all outputs move into place, or none; then the record of them
-            for fmt, name in names.items():
-                os.replace(temps.pop(fmt), out / name)
-            freshness.record(out, stamp, {names[f]: pages.get(f, 0) for f in formats})
-        report.written = [Written(out / n, (out / n).stat().st_size, pages.get(f, 0)) for f, n in names.items()]
-        report.timings["write"] = time.perf_counter() - start
-        return report
+        return _collect([pool.submit(_work, i) for i in range(len(groups))])
     finally:
-        for temp in temps.values():
-            temp.unlink(missing_ok=True)
+        _stop(pool)
+        _GROUPS.clear()
 
 
-def _write_formats(formats: tuple[str, ...], book: Book, theme: Theme, temps: dict[str, Path],
-                   timings: dict[str, float], progress: Callable[[str], None]) -> dict[str, int]:
-    """The PDF here; the other formats at the same time in a forked process when there is a core for it."""
-    others = [f for f in formats if f != "pdf"]
-    if "pdf" not in formats or not others or (os.cpu_count() or 1) < 2 or not can_fork():
-        return {fmt: _write_format(fmt, book, theme, temps[fmt], timings, progress) for fmt in formats}
-    child = Forked(lambda t: {f: _write_format(f, book, theme, temps[f], t, lambda p: None) for f in others},
-                   "the ebook")
-    try:
-        pages = {"pdf": _write_format("pdf", book, theme, temps["pdf"], timings, progress)}
-        progress("finishing the ebook")
-        pages.update(child.result(timings))
-    finally:
-        child.stop()   # on failure or interruption, before the temporary files are removed
-    return pages
+def _collect(futures: list) -> list[list[Output]]:
+    problems, results = [], []
+    for future in futures:
+        try:
+            results.append(future.result())
+        except DocError as exc:   # every group's errors are reported, then the build stops
+            problems += exc.problems
+    if problems:
+        raise DocError(problems)
+    return results
 
 
-def _write_format(fmt: str, book: Book, theme: Theme, target: Path, timings: dict[str, float],
-                  progress: Callable[[str], None]) -> int:
-    from . import render
-    clock = time.perf_counter()
-    if fmt == "html":
-        target.write_text(render.print_html(book, theme), encoding="utf-8")
-        timings["html"] = time.perf_counter() - clock
-        return 0
-    if fmt == "pdf":
-        from .pdf import write_pdf
-        progress("laying out the PDF")
-        html = render.print_html(book, theme)
-        timings["render"] = timings.get("render", 0) + time.perf_counter() - clock
-        clock = time.perf_counter()
-        epoch = calendar.timegm(book.metadata.date.timetuple())
-        pages = write_pdf(html, target, roots=(book.root, *theme.roots), base=book.root,
-                          sources=_text_sources(book, theme), epoch=epoch)
-        timings["pdf"] = time.perf_counter() - clock
-        return pages
-    if fmt == "epub":
-        from .epub import write_epub
-        progress("writing the ebook")
-        pages = render.epub_pages(book, theme)
-        timings["render (epub)"] = time.perf_counter() - clock
-        clock = time.perf_counter()
-        write_epub(book, pages, theme.brand, target)
-        timings["epub"] = time.perf_counter() - clock
-        return 0
-    raise ValueError(f"unknown format {fmt}")
+def _stop(pool: concurrent.futures.ProcessPoolExecutor) -> None:
+    """Stop the workers now: after an interruption or an error nothing they make is wanted."""
+    processes = list(getattr(pool, "_processes", {}).values())   # not public; no API stops workers
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    for process in processes:
+        process.join(timeout=10)
 
 
-def _temp(out: Path, name: str) -> Path:
-    # the pid in the name lets a later build remove what a killed build left behind
-    handle, path = tempfile.mkstemp(prefix=f".{name}.{os.getpid()}.", suffix=".tmp", dir=out)
-    os.close(handle)
-    os.chmod(path, 0o666 & ~_UMASK)   # mkstemp makes files private; outputs are ordinary files
-    return Path(path)
+def check(book_dir: Path, brand_dir: Path | None = None, strict: bool = False) -> Checked:
+    """Load and validate the book and the brand; raise DocError with every error found."""
+    return check_inputs(book_dir, (brand_dir,) if brand_dir else (), None, strict, ())
 
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-_UMASK = _umask()
-
-
-def remove_stale_temps(out: Path) -> None:
-    """Delete temporary files of builds that were killed (their process no longer runs)."""
-    for temp in out.glob(".*.tmp"):
-        match = re.search(r"\.(\d+)\.[^.]+\.tmp$", temp.name)
-        if match and not _running(int(match.group(1))):
-            temp.unlink(missing_ok=True)
-
-
-def _running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _text_sources(book: Book, theme: Theme) -> tuple[Path, ...]:
-    """Files that may name a URL, searched to point an error at its line."""
-    brand = theme.brand
-    files = list(brand.styles)
-    if brand.templates_dir:
-        files += sorted(brand.templates_dir.rglob("*"))
-    files += [c.path for c in book.chapters]
-    files += sorted(book.root.rglob("*.svg"))
-    return tuple(f for f in files if f.is_file())

@@ -1,8 +1,10 @@
-"""Freshness: whether the outputs in OUT already match every input, so a rebuild can be skipped.
+"""Freshness: whether the outputs in a folder already match every input, so rendering can be skipped.
 
-The fingerprint covers the book, the brand pack, the project's templates, styles and fonts, the
-tool's own code and the options; the state file in OUT also records each output's size and
-modification time, so an output that was deleted or replaced is rebuilt.
+The fingerprint is computed after validation, from what the build itself read: the validated book
+(its config, chapter files, references, images), the brand (templates, styles, fonts, logo), the
+project's templates, styles and fonts as the theme holds them, the tool's own code and the options.
+It reads no other file and follows no link. The state file records each output's size and time, so
+an output that was deleted or replaced is rebuilt. Checks are never skipped: only rendering.
 """
 from __future__ import annotations
 
@@ -17,14 +19,36 @@ STATE = ".docbuild-state.json"
 PACKAGE = Path(__file__).resolve().parent
 
 
-def fingerprint(folders: tuple[Path, ...], options: dict) -> str:
-    digest = hashlib.sha256(json.dumps({"version": __version__, **options}, sort_keys=True).encode())
-    for folder in (*folders, PACKAGE):
-        for path in sorted(folder.rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts:
-                digest.update(str(path.relative_to(folder)).encode() + b"\0")
-                digest.update(path.read_bytes())
+def fingerprint(ctx, formats: tuple[str, ...]) -> str:
+    """A digest of everything that decides the outputs of one brand × edition."""
+    from .files import read_inside
+    digest = hashlib.sha256(json.dumps({"version": __version__, "formats": list(formats),
+                                        "edition": repr(ctx.edition)}, sort_keys=True).encode())
+    book, theme = ctx.book, ctx.theme
+    for path in book.sources:   # the files load_book read, each inside the book
+        digest.update(str(path).encode() + b"\0" + read_inside(path, (book.root,), "input") + b"\0")
+    for rel, (_, data) in sorted(book.images.items()):
+        digest.update(rel.encode() + b"\0" + data)
+    for path in theme.brand.sources:
+        digest.update(read_inside(path, (theme.brand.root,), "brand.toml"))
+    _theme(digest, theme)
+    for path in sorted(PACKAGE.rglob("*.py")):
+        digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+def _theme(digest, theme) -> None:
+    brand = theme.brand
+    for name, (text, _) in sorted(brand.templates.items()):
+        digest.update(name.encode() + text.encode())
+    for loader_name in theme.env.loader.list_templates():
+        digest.update(loader_name.encode() + theme.env.loader.get_source(theme.env, loader_name)[0].encode())
+    for name, text in [*sorted(theme.styles.items()), *brand.styles]:
+        digest.update(name.encode() + text.encode())
+    for face in [*theme.fonts, *brand.fonts]:
+        digest.update(face[0].encode() + face[1])
+    if brand.logo:
+        digest.update(brand.logo[2])
 
 
 def _stamp(path: Path) -> list[int]:
@@ -32,23 +56,31 @@ def _stamp(path: Path) -> list[int]:
     return [stat.st_size, stat.st_mtime_ns]
 
 
-def up_to_date(out: Path, print_: str) -> dict | None:
-    """The recorded outputs when OUT was built from exactly these inputs and is untouched since."""
+def up_to_date(out: Path, print_: str, names: list[str]) -> bool:
+    """Whether OUT holds exactly these outputs, built from exactly these inputs, untouched since."""
     try:
-        state = json.loads((out / STATE).read_text())
-        if state["fingerprint"] != print_:
-            return None
-        for name, stamp in state["outputs"].items():
-            if _stamp(out / name) != stamp:
-                return None
-        return state
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+        state = json.loads((out / STATE).read_text(encoding="utf-8"))
+        record = state["groups"][print_]
+        return all(_stamp(out / n) == record[n] for n in names)
+    except (OSError, ValueError, KeyError, TypeError):   # absent, a folder, corrupt: rebuild
+        return False
 
 
 def record(out: Path, print_: str, outputs: dict[str, int]) -> None:
-    """Remember the inputs and the outputs (name -> pages) of a successful build."""
-    state = {"fingerprint": print_, "outputs": {n: _stamp(out / n) for n in outputs}, "pages": outputs}
+    """Remember the inputs and the outputs of a successful build, beside the older groups."""
+    try:
+        state = json.loads((out / STATE).read_text(encoding="utf-8"))
+        groups = state["groups"] if isinstance(state.get("groups"), dict) else {}
+    except (OSError, ValueError, AttributeError):
+        groups = {}
+    stamps = {n: _stamp(out / n) for n in outputs}
+    groups = {k: v for k, v in groups.items() if not set(v) & set(stamps)}   # superseded groups go
+    groups[print_] = stamps
+    if (out / STATE).is_dir():
+        raise IsADirectoryError(21, "Is a directory", str(out / STATE))
     temp = out / f"{STATE}.{os.getpid()}.state.tmp"   # named so that remove_stale_temps knows it
-    temp.write_text(json.dumps(state, indent=1))
-    os.replace(temp, out / STATE)
+    try:
+        temp.write_text(json.dumps({"groups": groups}, indent=1), encoding="utf-8")
+        os.replace(temp, out / STATE)
+    finally:
+        temp.unlink(missing_ok=True)

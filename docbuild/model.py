@@ -1,91 +1,71 @@
-"""The model: frozen dataclasses that every later step reads. No I/O, no imports from the package."""
+"""The model: frozen data that every later step reads. No I/O, no imports from the package.
+
+A chapter keeps the token stream of its one Markdown parse; note calls are `Note` objects recorded
+at parse time with their source line, and each renderer draws them with its own rules.
+"""
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-# Marks where a note is called inside a chapter's body HTML; render.py swaps in each target's markup.
-NOTE_MARK = "\ue000{}\ue001"
-NOTE_MARK_RE = r"\ue000(\d+)\ue001"
-# Prefix of an image path in body HTML, relative to the book folder; each target picks its own base.
-IMAGE_PREFIX = "book:"
+if TYPE_CHECKING:
+    from .config import BookConfig, BrandConfig
 
 
 @dataclass(frozen=True)
-class Person:
-    name: str
-    credentials: str = ""
-
-    @property
-    def display(self) -> str:
-        return f"{self.name}, {self.credentials}" if self.credentials else self.name
-
-
-@dataclass(frozen=True)
-class Metadata:
-    title: str
-    language: str
-    slug: str
-    identifier: str
-    subtitle: str = ""
-    description: str = ""
-    published: dt.date | None = None
-    reviewed: dt.date | None = None
-    next_review: dt.date | None = None
-    authors: tuple[Person, ...] = ()
-    reviewers: tuple[Person, ...] = ()
-
-    @property
-    def date(self) -> dt.date:
-        """The date the outputs carry, so that the same inputs give the same bytes."""
-        return self.reviewed or self.published or dt.date(2000, 1, 1)
-
-
-@dataclass(frozen=True)
-class Reference:
+class Citation:
     key: str
-    full: str      # formatted entry, HTML
-    short: str     # short form for a later note or a citation inside a footnote, HTML
+    locator: str
+    line: int
+    first_note: int = 0    # the note that first cited this work; 0 when this is the first
 
 
 @dataclass(frozen=True)
 class Note:
-    number: int            # book-wide, in reading order
-    html: str              # inline HTML, one line, paragraphs joined with <br>
-    kind: str              # "citation" or "footnote"
-    keys: tuple[str, ...] = ()
+    number: int                      # book-wide, in reading order: the one numbering the reader sees
+    kind: str                        # "citation" or "footnote"
+    line: int                        # 1-based line of the call in the chapter file
+    citations: tuple[Citation, ...] = ()
+    tokens: tuple[Any, ...] = ()     # a footnote's text: block tokens of its definition
+    label: str = ""                  # a footnote's name, [^label]
 
 
 @dataclass(frozen=True)
 class Chapter:
     path: Path
-    id: str                # file stem in the EPUB and anchor in the PDF
+    id: str                          # "ch01": anchor in the print HTML; the EPUB names its own files
     title: str
-    body: str              # HTML with NOTE_MARK placeholders and IMAGE_PREFIX image paths
-    notes: tuple[Note, ...]
-    images: tuple[str, ...]  # paths relative to the book folder, posix
+    tokens: tuple[Any, ...]          # markdown-it block tokens of the body (read-only)
+    notes: tuple[Note, ...]          # in call order; tokens carry meta["note"] = index in this tuple
+    images: tuple[str, ...]          # book-relative posix paths, in order of first use
+
+
+@dataclass(frozen=True)
+class Reference:
+    key: str
+    entry: dict                      # the CSL-JSON item
+    line: int                        # where it starts in references.json
+    notes: tuple[tuple[str, int], ...] = ()   # (chapter id, note number) of each note citing it
 
 
 @dataclass(frozen=True)
 class Book:
     root: Path
-    metadata: Metadata
+    config: "BookConfig"
     chapters: tuple[Chapter, ...]
-    references: tuple[Reference, ...]   # the cited works, in order of first citation
-    citations: dict = field(default_factory=dict)  # key -> note numbers citing it
+    references: tuple[Reference, ...]          # the cited works, in order of first citation
+    entries: dict = field(default_factory=dict)   # every CSL item by key (the style needs them all)
+    images: dict = field(default_factory=dict)    # book-relative path -> (media type, bytes)
+    sources: tuple[Path, ...] = ()                # every file the book was read from
 
 
 @dataclass(frozen=True)
 class Brand:
     root: Path
-    name: str
-    logo: Path | None
-    page_size: str = "A4"
-    colors: dict = field(default_factory=dict)
-    contact: dict = field(default_factory=dict)
-    feedback: str = ""
-    fonts: tuple[str, ...] = ()
-    font_files: tuple[Path, ...] = ()
-    templates_dir: Path | None = None
-    styles: tuple[Path, ...] = ()
+    config: "BrandConfig"
+    logo: tuple[str, str, bytes] | None = None     # (file name, media type, bytes)
+    fonts: tuple[tuple[str, bytes, str, int, str], ...] = ()   # (file, bytes, family, weight, style)
+    styles: tuple[tuple[str, str], ...] = ()       # (file name, CSS text) of the pack's styles/
+    templates: dict = field(default_factory=dict)  # template name -> (source, path)
+    sources: tuple[Path, ...] = ()                 # every file the brand was read from

@@ -1,28 +1,33 @@
-"""Theme: a brand pack -> `Brand`, its Jinja environment and its ordered stylesheets.
+"""Theme: a brand pack -> `Brand` and its Jinja environment, stylesheets and fonts, all read now.
 
-Templates come from the brand's templates/ first, then the project's; they run sandboxed with
-StrictUndefined, so a misspelt variable is an error at its template line, not a blank in print.
+Templates come from the brand's templates/ first, then the project's ("default/…" always names the
+project's own, so a brand template can extend it and replace one block). They run in a sandbox with
+StrictUndefined and receive plain data only. Rendering later opens no file: everything a renderer
+needs is read here, through the containment checks.
 """
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from .config import BRAND_SCHEMA, read_config
+from .config import BRAND_SCHEMA, BrandConfig, brand_config, validate
 from .errors import Collector
+from .files import InputError, read_inside
+from .fonts import FONT_TYPES, font_faces
+from .images import ImageError, inspect_image
 from .model import Brand
+from .sandbox import make_environment
+from .svgsafe import svg_problems
+from .tomlfile import parse_toml
 
 PROJECT = Path(__file__).resolve().parent.parent
 TEMPLATES = PROJECT / "templates"
 STYLES = PROJECT / "styles"
 FONTS = PROJECT / "fonts"
 DEFAULT_BRAND = PROJECT / "brands" / "default"
-DEFAULT_COLORS = {"primary": "#1f4e79", "accent": "#8a4b08"}
-FONT_TYPES = (".ttf", ".otf", ".woff2", ".woff")
+TEMPLATE_TYPES = (".html", ".xhtml", ".svg", ".css")
 PAGE_BACKGROUND = "#ffffff"
 # primary colours headings and links (text: WCAG 1.4.3); accent colours rules and borders only
 # (non-text: WCAG 1.4.11)
@@ -33,75 +38,126 @@ MIN_CONTRAST = {"primary": 4.5, "accent": 3.0}
 class Theme:
     brand: Brand
     env: jinja2.Environment
-    roots: tuple[Path, ...]          # every folder the build may read from, besides the book
+    styles: dict = field(default_factory=dict)   # the project's styles: name -> CSS text
+    fonts: tuple = ()                            # the project's fonts, as Brand.fonts
+    roots: tuple[Path, ...] = ()                 # every folder the theme was read from
+
+
+class _Sources(jinja2.BaseLoader):
+    """Templates held in memory, each with the path it came from (for errors at their line)."""
+
+    def __init__(self, sources: dict[str, tuple[str, Path]]):
+        self.sources = sources
+
+    def get_source(self, environment, template):
+        if template not in self.sources:
+            raise jinja2.TemplateNotFound(template)
+        text, path = self.sources[template]
+        return text, str(path), lambda: True
+
+    def list_templates(self):
+        return sorted(self.sources)
 
 
 def load_brand(root: Path, errors: Collector) -> Brand | None:
     root = root.resolve()
     path = root / "brand.toml"
-    read = read_config(root, "brand.toml", BRAND_SCHEMA, "brand", errors)
+    if root == Path(root.anchor) or not root.is_dir():
+        errors.error(root, 0, "the brand folder does not exist" if not root.is_dir() else
+                     "the root folder cannot be a brand pack: give the brand pack's own folder")
+        return None
+    text = _text(path, (root,), "brand.toml", errors)
+    read = parse_toml(path, text, errors) if text is not None else None
     if read is None:
         return None
-    conf, lines = read
-    colors = {**DEFAULT_COLORS, **conf.get("colors", {})}
-    for name, value in conf.get("colors", {}).items():
+    values = validate(read[0], BRAND_SCHEMA, path, read[1], errors)
+    if "name" not in values:
+        return None
+    config = brand_config(values)
+    _check_contrast(config, path, read[1], errors)
+    fonts = _brand_fonts(root, config, path, read[1], errors)
+    return Brand(root=root, config=config, logo=_logo(root, config, path, read[1], errors), fonts=fonts,
+                 styles=tuple(_files(root / "styles", (".css",), root, errors)),
+                 templates=_templates(root / "templates", root, errors),
+                 sources=(path,))
+
+
+def _text(path: Path, roots: tuple[Path, ...], what: str, errors: Collector) -> str | None:
+    try:
+        return read_inside(path, roots, what).decode("utf-8").removeprefix("\ufeff")
+    except InputError as exc:
+        errors.error(path, 0, str(exc))
+    except UnicodeDecodeError:
+        errors.error(path, 0, "the file is not UTF-8 text; save it as UTF-8")
+    return None
+
+
+def _files(folder: Path, types: tuple[str, ...], root: Path, errors: Collector) -> list[tuple[str, str]]:
+    if not folder.is_dir() or not folder.resolve().is_relative_to(root):
+        return []
+    out = []
+    for file in sorted(folder.iterdir()):
+        if file.suffix.lower() in types and (text := _text(file, (root,), "stylesheet", errors)) is not None:
+            out.append((file.name, text))
+    return out
+
+
+def _templates(folder: Path, root: Path, errors: Collector) -> dict[str, tuple[str, Path]]:
+    if not folder.is_dir() or not folder.resolve().is_relative_to(root):
+        return {}
+    out = {}
+    for file in sorted(folder.rglob("*")):
+        if file.suffix in TEMPLATE_TYPES and (text := _text(file, (root,), "template", errors)) is not None:
+            out[file.relative_to(folder).as_posix()] = (text, file)
+    return out
+
+
+def _check_contrast(config: BrandConfig, path: Path, lines: dict, errors: Collector) -> None:
+    for name in ("primary", "accent"):
+        value = getattr(config.colors, name)
         ratio, needed = contrast(value, PAGE_BACKGROUND), MIN_CONTRAST[name]
         if ratio < needed:
             use = "text needs" if name == "primary" else "rules and borders need"
             errors.error(path, lines.get(("colors", name), 0),
                          f"the colour {name} = {value} has a contrast of {ratio:.2f}:1 against the white "
                          f"page; {use} at least {needed}:1 (WCAG AA): choose a darker colour")
-    logo = _logo(root, conf, path, lines, errors)
-    font_files = tuple(sorted(p for p in (root / "fonts").glob("*") if p.suffix.lower() in FONT_TYPES))
-    _check_fonts(conf.get("fonts", []), font_files, path, lines, errors)
-    templates = root / "templates"
-    styles = tuple(sorted((root / "styles").glob("*.css"))) if (root / "styles").is_dir() else ()
-    return Brand(root=root, name=conf.get("name", ""), logo=logo, page_size=conf.get("page_size", "A4"),
-                 colors=colors, contact=conf.get("contact", {}), feedback=conf.get("feedback", ""),
-                 fonts=tuple(conf.get("fonts", [])), font_files=font_files,
-                 templates_dir=templates if templates.is_dir() else None, styles=styles)
 
 
-def _logo(root: Path, conf: dict, path: Path, lines: dict, errors: Collector) -> Path | None:
-    if "logo" not in conf:
+def _logo(root: Path, config: BrandConfig, path: Path, lines: dict, errors: Collector):
+    if config.logo is None:
         return None
-    logo = (root / conf["logo"]).resolve()
     line = lines.get(("logo",), 0)
-    if not logo.is_relative_to(root):
-        errors.error(path, line, f'the logo "{conf["logo"]}" is outside the brand folder')
-    elif not logo.is_file():
-        errors.error(path, line, f'the logo file "{conf["logo"]}" does not exist in {root.name}/')
-    elif logo.suffix.lower() not in (".svg", ".png"):
-        errors.error(path, line, f'the logo "{conf["logo"]}" must be an SVG or PNG file')
-    else:
-        return logo
-    return None
+    try:
+        data = read_inside(root / config.logo, (root,), "logo")
+    except InputError as exc:
+        errors.error(path, line, str(exc))
+        return None
+    try:
+        info = inspect_image(data, config.logo)
+    except ImageError as exc:
+        errors.error(path, line, f'the logo "{config.logo}": {exc}')
+        return None
+    if info.kind == "svg":
+        base = (root / config.logo).parent
+        problems = svg_problems(data, lambda ref: (base / ref).resolve().is_relative_to(root))
+        for at, message in problems:
+            errors.error(path, line, f'the logo "{config.logo}" (its line {at}): {message}')
+        if problems:
+            return None
+    return (Path(config.logo).name, info.media_type, data)
 
 
-def font_family(path: Path) -> tuple[str, int, str]:
-    """(family, weight, style) read from a font file's own tables."""
-    from fontTools.ttLib import TTFont
-    font = TTFont(path, lazy=True)
-    names = font["name"]
-    family = str(names.getDebugName(16) or names.getDebugName(1))
-    os2 = font["OS/2"]
-    style = "italic" if os2.fsSelection & 1 else "normal"
-    return family, os2.usWeightClass, style
-
-
-def _check_fonts(wanted: list[str], files: tuple[Path, ...], path: Path, lines: dict,
-                 errors: Collector) -> None:
-    families = set()
-    for file in files:
-        try:
-            families.add(font_family(file)[0])
-        except Exception:  # fontTools raises many types on a damaged file
-            errors.error(file, 0, "this font file cannot be read; use a TTF, OTF or WOFF2 file")
-    for name in wanted:
+def _brand_fonts(root: Path, config: BrandConfig, path: Path, lines: dict, errors: Collector) -> tuple:
+    folder = root / "fonts"
+    files = sorted(p for p in folder.glob("*") if p.suffix.lower() in FONT_TYPES) if folder.is_dir() else []
+    faces = font_faces(files, (root,), errors)
+    families = {face[2] for face in faces}
+    for name in config.fonts:
         if name not in families:
             have = ", ".join(sorted(families)) or "no font files in fonts/"
             errors.error(path, lines.get(("fonts",), 0), f'the font "{name}" is not in the brand\'s fonts/ '
                          f"folder (found: {have})")
+    return tuple(faces)
 
 
 def relative_luminance(color: str) -> float:
@@ -115,41 +171,18 @@ def contrast(a: str, b: str) -> float:
     return (la + 0.05) / (lb + 0.05)
 
 
-def make_theme(brand: Brand, errors: Collector) -> Theme | None:
-    defaults = jinja2.FileSystemLoader(str(TEMPLATES))
-    loaders = [jinja2.FileSystemLoader(str(brand.templates_dir))] if brand.templates_dir else []
-    # "default/print.html" always names the project's own template, so a brand's print.html can
-    # extend it and replace a single block
-    loaders += [defaults, jinja2.PrefixLoader({"default": defaults})]
-    env = ImmutableSandboxedEnvironment(loader=jinja2.ChoiceLoader(loaders), autoescape=True,
-                                        undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
-    # the project's templates are tested; a brand's are parsed now so check reports their typos
-    for path in sorted(brand.templates_dir.rglob("*")) if brand.templates_dir else ():
-        if path.suffix in (".html", ".xhtml", ".svg"):
-            try:
-                env.parse(path.read_text(encoding="utf-8"), path.name, str(path))
-            except jinja2.TemplateSyntaxError as exc:
-                errors.error(path, exc.lineno, f"template error: {exc.message}")
-    roots = (brand.root, TEMPLATES, STYLES, FONTS)
-    return Theme(brand, env, roots)
-
-
-def css_string(text: str) -> str:
-    """A CSS string literal for any text."""
-    return '"' + re.sub(r'["\\\n]', lambda m: "\\" + format(ord(m.group()), "x") + " ", text) + '"'
-
-
-def brand_css(brand: Brand, font_base: str) -> str:
-    """Custom properties and @font-face rules generated from brand.toml; fonts under `font_base`."""
-    lines = [":root {"]
-    lines += [f"  --{name}: {value};" for name, value in sorted(brand.colors.items())]
-    if brand.fonts:   # the first family sets the headings, a second one the body text
-        lines.append(f"  --heading-font: {css_string(brand.fonts[0])}, \"Atkinson Hyperlegible\", sans-serif;")
-    if len(brand.fonts) > 1:
-        lines.append(f"  --body-font: {css_string(brand.fonts[1])}, \"Atkinson Hyperlegible\", sans-serif;")
-    lines.append("}")
-    for file in brand.font_files:
-        family, weight, style = font_family(file)
-        lines.append(f"@font-face {{ font-family: {css_string(family)}; src: url({css_string(font_base + file.name)}); "
-                     f"font-weight: {weight}; font-style: {style}; }}")
-    return "\n".join(lines) + "\n"
+def make_theme(brand: Brand, errors: Collector) -> Theme:
+    project = _templates(TEMPLATES, TEMPLATES, errors)
+    defaults = _Sources(project)
+    loader = jinja2.ChoiceLoader([_Sources(brand.templates), defaults,
+                                  jinja2.PrefixLoader({"default": defaults})])
+    env = make_environment(loader, keep_trailing_newline=True)
+    for name, (text, path) in brand.templates.items():   # parsed now, so check reports their typos
+        try:
+            env.parse(text, name, str(path))
+        except jinja2.TemplateSyntaxError as exc:
+            errors.error(path, exc.lineno, f"template error: {exc.message}")
+    styles = dict(_files(STYLES, (".css",), STYLES, errors))
+    project_fonts = sorted(p for p in FONTS.glob("*") if p.suffix.lower() in FONT_TYPES)
+    fonts = font_faces(project_fonts, (FONTS,), errors)
+    return Theme(brand, env, styles, tuple(fonts), (brand.root, TEMPLATES, STYLES, FONTS))

@@ -69,3 +69,36 @@ def branded(tmp_path_factory) -> dict[str, dict[str, Path]]:
         assert result.returncode == 0, result.stderr
         out[name] = {fmt: dest / f"anxiety-back-pain.{fmt}" for fmt in ("pdf", "epub")}
     return out
+
+
+@pytest.fixture(scope="session")
+def pdf_pages(built):
+    """The text of every page of each built PDF, extracted once per session."""
+    import pdfplumber
+    pages = {}
+    for name in built:
+        with pdfplumber.open(built[name]["pdf"]) as pdf:
+            pages[name] = [page.extract_text() or "" for page in pdf.pages]
+    return pages
+
+
+@pytest.fixture(scope="session")
+def pdf_notes(built):
+    """Each built PDF's notes per page: {name: [(calls, {number: text}) for each page]}."""
+    import pdfplumber
+    from pdf_reading import calls_on_page, notes_on_page
+    found = {}
+    for name in built:
+        with pdfplumber.open(built[name]["pdf"]) as pdf:
+            found[name] = [(calls_on_page(page), notes_on_page(page)) for page in pdf.pages]
+    return found
+
+
+@pytest.fixture(scope="session")
+def epub_reports(built, branded):
+    """EPUBCheck's messages for every EPUB the session built, validated in parallel, once."""
+    from concurrent.futures import ThreadPoolExecutor
+    epubs = {name: paths["epub"] for name, paths in {**built, **branded}.items()}
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        reports = dict(zip(epubs, pool.map(epubcheck, epubs.values())))
+    return reports

@@ -1,17 +1,17 @@
-"""Helpers that read a built PDF back: note calls and note markers per page."""
+"""Helpers that read a built PDF back: note calls and note texts per page."""
 from __future__ import annotations
 
 import re
 
-CALL_SIZE = 7.0      # ::footnote-call font size in styles/print.css
-NOTE_MAX_SIZE = 9.0  # footnote text is 8.5pt; body text 11.5pt
+CALL_SIZE = 8.5      # ::footnote-call size (renderers/css.py: --call-size)
+NOTE_SIZE = 9.5      # footnote text (--note-size); running heads and footers are 9 pt, body 12.5 pt
 
 
 def calls_on_page(page) -> list[int]:
     """Superscript note numbers in the body: runs of digits set at the call size."""
     numbers, current, last = [], "", None
     for char in page.chars:
-        if char["text"].isdigit() and abs(char["size"] - CALL_SIZE) < 0.3:
+        if char["text"].isdigit() and abs(char["size"] - CALL_SIZE) < 0.2:
             if last is not None and abs(char["x0"] - last["x1"]) < 1 and abs(char["top"] - last["top"]) < 1:
                 current += char["text"]
             else:
@@ -30,7 +30,7 @@ def notes_on_page(page) -> dict[int, str]:
     number = None
     for line in page.extract_text_lines():
         size = max(c["size"] for c in line["chars"])
-        if size >= NOTE_MAX_SIZE or abs(size - CALL_SIZE) < 0.3 and not line["text"][0].isdigit():
+        if abs(size - NOTE_SIZE) > 0.2:
             number = None
             continue
         match = re.match(r"^(\d+)\. (.*)", line["text"])

@@ -6,16 +6,15 @@ import zipfile
 import pytest
 from lxml import etree
 
-from conftest import epubcheck
 
 NS = {"x": "http://www.w3.org/1999/xhtml", "epub": "http://www.idpf.org/2007/ops",
       "opf": "http://www.idpf.org/2007/opf", "dc": "http://purl.org/dc/elements/1.1/"}
 EPUB_TYPE = "{http://www.idpf.org/2007/ops}type"
 
 
-@pytest.mark.parametrize("name", ("default", "small"))
-def test_epubcheck_finds_nothing(built, name):
-    messages = epubcheck(built[name]["epub"])
+@pytest.mark.parametrize("name", ("default", "small", "riverside", "harbour"))
+def test_epubcheck_finds_nothing(epub_reports, name):
+    messages = epub_reports[name]
     serious = [m for m in messages if m["severity"] in ("FATAL", "ERROR", "WARNING")]
     assert serious == []
 

@@ -37,10 +37,10 @@ CASES = {
     "toml missing chapter": ("book.toml", "next_review = 2028-02-01",
                              'next_review = 2028-02-01\nchapters = [\n  "chapters/01-first.md",\n'
                              '  "chapters/03-third.md",\n]', "book.toml:10",
-                             'the chapter "chapters/03-third.md" does not exist'),
+                             'the chapter "book/chapters/03-third.md" does not exist'),
     # references.json
-    "json syntax": ("references.json", '"id": "lee2019",', '"id": "lee2019"', "references.json:21",
-                    "not valid JSON"),
+    "json syntax": ("references.json", '"id": "lee2019",', '"id": "lee2019"', "references.json:20",
+                    "not valid JSON: a comma is missing after this value"),
     "json no id": ("references.json", '"id": "lee2019",', "", "references.json:19",
                    'a reference has no "id"'),
     "json no title": ("references.json", '"title": "Living With Pain",', "", "references.json:19",
@@ -74,7 +74,7 @@ CASES = {
     "image remote": (FIRST, "../images/circle.svg", "https://example.com/c.svg", f"{FIRST}:18",
                      "the image https://example.com/c.svg is a remote or special URL"),
     "image outside": (FIRST, "../images/circle.svg", "../../secret.png", f"{FIRST}:18",
-                      "the image ../../secret.png points outside the book folder"),
+                      'the image "secret.png" is outside the book and brand folders'),
 }
 
 
@@ -141,4 +141,4 @@ def test_chapter_text_is_never_a_template(tmp_path):
                      cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     html = (tmp_path / "out" / "small-test-book.html").read_text()
-    assert "{{ 7*7 }} {% if true %}x{% endif %}" in html and "49" not in html
+    assert "Breathe slowly {{ 7*7 }} {% if true %}x{% endif %}." in html and "slowly 49" not in html

@@ -1,0 +1,47 @@
+"""Note text: what each note says, from the citation style, the same in every output.
+
+A note's first citation of a work gives the full reference; a later one the style's short form and
+"See note N". A citation inside a footnote is inline text in brackets. The References list is
+unnumbered and alphabetical (the style's sort key), so the reader follows one numbering: the notes'.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from markupsafe import Markup, escape
+
+from ..model import Note
+from . import RenderContext
+from .markup import Target, inline_html
+
+
+def note_text(note: Note, ctx: RenderContext, target: Target) -> str:
+    """The note's inline HTML, on one line."""
+    if note.kind == "footnote":
+        return inline_html(note.tokens, target)
+    parts = []
+    for cite in note.citations:
+        if not cite.first_note:
+            parts.append(ctx.style.full(cite.key, cite.locator))
+        else:
+            see = escape(ctx.locale.gettext("See note %(number)s") % {"number": cite.first_note})
+            parts.append(f"{ctx.style.short(cite.key, cite.locator)}. {see}.")
+    return "<br/>".join(parts)
+
+
+def inline_cite(ctx: RenderContext) -> Callable[[tuple], str]:
+    """A citation inside a footnote, printed inline: "(Short form, p. 3)"."""
+    def cite(items: tuple) -> str:
+        known = [(k, loc) for k, loc in items if k in ctx.book.entries]
+        return "(" + "; ".join(ctx.style.short(k, loc) for k, loc in known) + ")" if known else ""
+    return cite
+
+
+def references_data(ctx: RenderContext, note_href: Callable[[str, int], str]) -> list[dict]:
+    refs = sorted(ctx.book.references, key=lambda r: ctx.style.sort_key(r.key))
+    out = []
+    for ref in refs:
+        notes = [{"number": n, "href": note_href(chapter, n)} for chapter, n in ref.notes]
+        out.append({"key": ref.key, "entry": Markup(ctx.style.entry(ref.key)), "notes": notes,
+                    "count": len(notes)})
+    return out
