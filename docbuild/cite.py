@@ -52,6 +52,7 @@ MARK = {"i": "\uf001\uf002", "b": "\uf003\uf004", "sup": "\uf005\uf006", "sub": 
 OPENERS = "".join(pair[0] for pair in MARK.values())
 CLOSERS = "".join(pair[1] for pair in MARK.values())
 PRIVATE = re.compile("[\uf000-\uf01f]")
+SLOT = "\uf013"   # where the locator goes in a rendered entry
 _KIND = {char: (kind, index == 0) for kind, pair in MARK.items() for index, char in enumerate(pair)}
 _HTML_OPEN = {"i": "<i>", "b": "<b>", "sup": "<sup>", "sub": "<sub>",
               "sc": '<span style="font-variant:small-caps">', "u": '<span style="text-decoration:underline">'}
@@ -116,7 +117,7 @@ class CitationStyle:
         if text is None:
             if len(_CACHE) > 200_000:   # a long-running preview server: start again rather than grow
                 _CACHE.clear()
-            text = _CACHE[cache_key] = style.render(self.entries[key], form, locator)
+            text = _CACHE[cache_key] = style.render(self.entries[key], form, locator, digest)
         return text
 
 
@@ -192,28 +193,46 @@ class LoadedStyle:
         _glue_style(self)
         # element objects live as long as the style, with the answers _Fast keeps on them
         self._alive = [e for tree in [self.root, *self.root.locales] for e in tree.getroottree().iter()]
+        self._slotted: dict[str, str] = {}   # entry -> rendered with SLOT for the locator
         log.debug("loaded the citation style %s", style_id)
 
-    def render(self, entry: dict, form: str, locator: str) -> str:
+    def render(self, entry: dict, form: str, locator: str, digest: str | None = None) -> str:
         label, value = parse_locator(locator) if locator else (None, "")
         locator_text = format_locator(label, value, self) if locator else ""
         if form == "short":
             return to_html(tidy(short_form(entry, locator_text, self)))
-        try:
-            marked = self._render(entry, label, value, locator_text)
-        except Exception:   # a fault in citeproc-py must not stop a build: print a plain reference
-            log.warning("citeproc-py failed on the reference %r; printed in a simple form",
-                        entry.get("id"), exc_info=True)
-            marked = _fallback(entry, locator_text)
+        if self.prints_locator:   # the style places the locator itself: one rendering per locator
+            marked = self._safe_render(entry, label, value, locator_text)
+        else:   # one rendering per entry, with a slot where any locator goes
+            marked = self._with_slot(entry, digest)
+            marked = marked.replace(SLOT, locator_text) if locator_text else re.sub(f" ?\\({SLOT}\\)", "", marked)
         if self.punctuation_in_quote:   # "“Title”." -> "“Title.”", as the locale asks
             marked = re.sub(f"(\u201d+)([{CLOSERS}]*)([.,])", r"\3\1\2", marked)
         return to_html(tidy(marked))
 
-    def _render(self, entry: dict, label: str | None, value: str, locator_text: str) -> str:
+    def _with_slot(self, entry: dict, digest: str | None) -> str:
+        key = digest or json.dumps(entry, sort_keys=True, ensure_ascii=False, default=str)
+        marked = self._slotted.get(key)
+        if marked is None:
+            if len(self._slotted) > 100_000:
+                self._slotted.clear()
+            marked = self._slotted[key] = self._safe_render(entry, None, "", SLOT)
+        return marked
+
+    def _safe_render(self, entry: dict, label: str | None, value: str, locator_text: str) -> str:
+        try:
+            return self._render(entry, label, value)
+        except Exception:   # a fault in citeproc-py must not stop a build: print a plain reference
+            log.warning("citeproc-py failed on the reference %r; printed in a simple form",
+                        entry.get("id"), exc_info=True)
+            return _fallback(entry, locator_text)
+
+    def _render(self, entry: dict, label: str | None, value: str) -> str:
         engine = self.engine
-        reference = to_reference(entry, self, locator_text)
+        reference = to_reference(entry, self)
         options = {"locator": engine.Locator(label or "page", value)} if value and self.prints_locator else {}
         item = engine.CitationItem("item", **options)
+        object.__setattr__(item, "reference", reference)   # instead of a lookup through four objects
         citation = engine.Citation([item])
         citation.bibliography = SimpleNamespace(source={"item": reference}, keys=["item"],
                                                 formatter=engine.formatter)
@@ -376,11 +395,12 @@ def engine() -> SimpleNamespace:
     parser = etree.XMLParser(remove_comments=True, encoding="UTF-8", no_network=True,
                              resolve_entities=False)
     parser.set_element_class_lookup(lookup)
+    item = type("CitationItem", (CitationItem,), {"reference": None})   # a plain attribute, set per entry
     return SimpleNamespace(
-        parser=parser, Citation=Citation, CitationItem=CitationItem, Locator=Locator,
+        parser=parser, Citation=Citation, CitationItem=item, Locator=Locator,
         Reference=Reference, Name=Name, Date=Date, DateRange=DateRange, LiteralDate=LiteralDate,
         VariableError=VariableError, MixedString=MixedString, NoCase=NoCase,
-        RichString=type("RichString", (_RichString, String), {}), formatter=_formatter())
+        RichString=type("RichString", (_RichString, String), {}), formatter=_FORMATTER)
 
 
 class _Fast:
@@ -395,6 +415,9 @@ class _Fast:
         if found is None:
             found = cache[expression] = super().xpath_search(expression)
         return found
+
+    def get_formatter(self):   # always ours: no need to walk up to the root each time
+        return _FORMATTER
 
 
 class _RichString:
@@ -430,6 +453,9 @@ def _repressed(context) -> dict:
     if not hasattr(layout, "repressed"):
         layout.repressed = {}
     return layout.repressed
+
+
+_FORMATTER = _formatter()
 
 
 def _suppressed(context) -> set:
@@ -530,7 +556,7 @@ class _Group:
     def process(self, item, context=None, **kwargs):
         if self.get("docbuild") != "locator":
             return super().process(item, context=context, **kwargs)
-        pieces = []
+        pieces, described = [], False
         for child in self.iterchildren():
             try:
                 if child.tag == f"{{{CSL_NS}}}choose":
@@ -542,9 +568,16 @@ class _Group:
                 continue
             if text is not None:
                 pieces.append(text)
+                described = described or SLOT not in str(text)
         if not pieces:
             raise engine().VariableError
+        self._only_locator = not described
         return self.join(pieces)
+
+    def markup(self, text):
+        if self.get("docbuild") == "locator" and getattr(self, "_only_locator", False):
+            return text   # the suffix belongs to the description, which is empty here
+        return super().markup(text)
 
 
 class _Date:
@@ -637,7 +670,7 @@ _GLUE = {"names": _Names, "text": _Text, "substitute": _Substitute, "date": _Dat
 
 # --- entries -> citeproc references ----------------------------------------------------------------
 
-def to_reference(entry: dict, style: LoadedStyle, locator_text: str = ""):
+def to_reference(entry: dict, style: LoadedStyle):
     """A citeproc Reference from a CSL-JSON entry, normalised and with rich text as markers."""
     e = style.engine
     fields = {}
@@ -654,8 +687,7 @@ def to_reference(entry: dict, style: LoadedStyle, locator_text: str = ""):
             fields[key.replace("-", "_")] = converted
     if isinstance(entry.get("language"), str):
         fields["language"] = entry["language"]
-    if locator_text:
-        fields["docbuild_locator"] = rich(locator_text, e)
+    fields["docbuild_locator"] = e.MixedString([e.RichString(SLOT)])   # see LoadedStyle.render
     with warnings.catch_warnings():   # citeproc-py warns about every variable it does not know
         warnings.simplefilter("ignore")
         return e.Reference("item", str(entry.get("type") or "document"), **fields)
@@ -757,7 +789,7 @@ def date_parts(value) -> list[dict] | str | None:
     raw_parts = value.get("date-parts")
     parts = [p for p in (_one_date(x) for x in raw_parts[:2]) if p] if isinstance(raw_parts, list) else []
     if len(parts) == 1 and isinstance(raw_parts, list) and len(raw_parts) > 1 and _is_open_end(raw_parts[1]):
-        parts.append({"year": 0})   # [[2014], [0]]: an open range, "2014–"
+        pass   # [[2014], [0]]: an open range, "2014–"
     if not parts and isinstance(value.get("raw"), str):
         parts = parse_raw_date(value["raw"]) or []
     if not parts:
@@ -1107,7 +1139,7 @@ def tidy(text: str) -> str:
     text = _CONTROL.sub("", text.replace("\n", " ").replace("\t", " "))
     for pattern, replacement in _TIDY:
         text = pattern.sub(replacement, text)
-    return text.strip(" ,;:")
+    return re.sub(r"^(?:[.,;:]+\s+)+", "", text.strip(" ,;:"))   # nothing before the first words
 
 
 def to_html(text: str) -> str:

@@ -1,4 +1,4 @@
-"""The command line: build (the default), check, new-brand.
+"""The command line: build (the default), check, new-brand, new-book, serve, report.
 
 A user error prints `PATH:LINE: error: MESSAGE` for every problem and exits 1; a usage error exits 2
 (click's own); anything else is a bug and keeps its traceback. Ctrl-C or a kill prints "Aborted!".
@@ -65,7 +65,13 @@ def main(ctx: click.Context) -> None:
 
 
 @main.command()
-@BOOK
+@click.option("--book", "books", type=click.Path(path_type=Path), multiple=True,
+              help="The book folder (default: book); repeat to build several, as a catalogue.")
+@click.option("--catalogue", type=click.Path(path_type=Path), default=None,
+              help="A catalogue.toml: many books × brands × editions, with a governance index.")
+@click.option("--keep-going", is_flag=True, help="With several books: build the others when one fails.")
+@click.option("--executor", default="local", show_default=True,
+              help="With several books: local (a process pool) or dask://HOST:PORT (a Dask cluster).")
 @click.option("--brand", "brands", type=click.Path(path_type=Path), multiple=True,
               help="A brand pack folder (default: the neutral brand); repeat to build several, each "
                    "into OUT/<brand folder name>/.")
@@ -78,9 +84,15 @@ def main(ctx: click.Context) -> None:
 @STRICT
 @click.option("--force", is_flag=True, help="Rebuild even when no input changed.")
 @click.option("--timings", is_flag=True, help="Print the time each phase took.")
-def build(book_dir: Path, brands: tuple[Path, ...], out: Path, formats: tuple[str, ...],
-          editions: tuple[str, ...], strict: bool, force: bool, timings: bool) -> None:
+def build(books: tuple[Path, ...], catalogue: Path | None, keep_going: bool, executor: str,
+          brands: tuple[Path, ...], out: Path, formats: tuple[str, ...], editions: tuple[str, ...],
+          strict: bool, force: bool, timings: bool) -> None:
     """Build the book into OUT/<slug>.pdf and OUT/<slug>.epub."""
+    if catalogue is not None or len(books) > 1:
+        from .catalogue import run_from_cli
+        sys.exit(run_from_cli(catalogue, books, brands, out, formats, editions, strict, force,
+                              keep_going, executor))
+    book_dir = books[0] if books else Path("book")
     from .build import build as run_build
     progress = Progress()
     try:
@@ -105,9 +117,14 @@ def build(book_dir: Path, brands: tuple[Path, ...], out: Path, formats: tuple[st
 @BOOK
 @click.option("--brand", "brand_dir", type=click.Path(path_type=Path), default=None,
               help="A brand pack folder (default: the neutral brand).")
+@click.option("--catalogue", type=click.Path(path_type=Path), default=None,
+              help="Check every book of a catalogue.toml, and warn for every overdue review.")
 @STRICT
-def check(book_dir: Path, brand_dir: Path | None, strict: bool) -> None:
+def check(book_dir: Path, brand_dir: Path | None, catalogue: Path | None, strict: bool) -> None:
     """Validate the book and the brand without rendering."""
+    if catalogue is not None:
+        from .catalogue import check_from_cli
+        sys.exit(check_from_cli(catalogue, strict))
     from .build import check as run_check
     try:
         checked = run_check(book_dir, brand_dir, strict)
@@ -133,3 +150,43 @@ def new_brand(folder: Path) -> None:
     for path in written:
         click.echo(f"wrote {path}")
     click.echo(f"next: edit {folder / 'brand.toml'}, then: python make_docs.py build --brand {folder}")
+
+
+@main.command("new-book")
+@click.argument("folder", type=click.Path(path_type=Path))
+def new_book(folder: Path) -> None:
+    """Write a starter book into FOLDER: book.toml with every key, a chapter showing each feature."""
+    from .scaffold import new_book as scaffold
+    try:
+        written = scaffold(folder)
+    except DocError as exc:
+        _report(exc.problems)
+        sys.exit(1)
+    for path in written:
+        click.echo(f"wrote {path}")
+    click.echo(f"next: python make_docs.py build --book {folder}")
+
+
+@main.command()
+@BOOK
+@click.option("--brand", "brand_dir", type=click.Path(path_type=Path), default=None,
+              help="A brand pack folder (default: the neutral brand).")
+@click.option("--edition", default="standard", show_default=True, help="The edition to preview.")
+@click.option("--port", type=int, default=0, help="The port on 127.0.0.1 (default: a free one).")
+def serve(book_dir: Path, brand_dir: Path | None, edition: str, port: int) -> None:
+    """A live preview on 127.0.0.1: rebuilds on save and shows the real pages and the errors."""
+    from .serve import serve as run_serve
+    run_serve(book_dir, brand_dir, edition, port)
+
+
+@main.command()
+@BOOK
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (for a dashboard).")
+def report(book_dir: Path, as_json: bool) -> None:
+    """Readability per chapter and the book's governance: reviews, dates, references never cited."""
+    from .report import report as run_report
+    try:
+        click.echo(run_report(book_dir, as_json))
+    except DocError as exc:
+        _report(exc.problems)
+        sys.exit(1)

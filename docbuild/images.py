@@ -8,6 +8,8 @@ gigabytes (a decompression bomb) is refused before anything is decompressed. Pur
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import re
 import struct
 import zlib
@@ -304,3 +306,9 @@ def _svg_size(data: bytes, max_pixels: int) -> tuple[int | None, int | None]:
 def _length(value: str | None) -> int | None:
     match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*(px)?\s*", value or "")
     return round(float(match.group(1))) if match else None
+
+
+def image_inside(path: Path, root: Path) -> bool:
+    """Whether an SVG may point to `path`: another image file beside it, inside `root`, nothing else."""
+    resolved = path.resolve()
+    return resolved.is_relative_to(root) and resolved.suffix.lower() in SUFFIXES and resolved.is_file()

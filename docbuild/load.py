@@ -13,7 +13,8 @@ from pathlib import Path
 from .config import BOOK_SCHEMA, BookConfig, book_config, slugify, validate
 from .errors import Collector
 from .files import InputError, read_inside
-from .images import ImageError, inspect_image
+from .images import ImageError, image_inside, inspect_image
+from .links import link_problem, normalise_doi
 from .markdown import Parsed, parse_chapter
 from .numbering import assemble
 from .references import load_references
@@ -83,7 +84,20 @@ def _references(root: Path, path: Path, toml_path: Path, lines: dict, errors: Co
     except InputError as exc:
         errors.error(toml_path if line else path, line, str(exc))
         return None
-    return load_references(path, errors)
+    entries = load_references(path, errors)
+    for key, (entry, line) in (entries or {}).items():
+        _check_links(entry, path, line, key, errors)
+    return entries
+
+
+def _check_links(entry: dict, path: Path, line: int, key: str, errors: Collector) -> None:
+    """A reference's URL must be a web address; its DOI a DOI: nothing else reaches a link."""
+    url, doi = entry.get("URL"), entry.get("DOI")
+    if isinstance(url, str) and url.strip() and (message := link_problem(url.strip())):
+        errors.error(path, line, f'the reference "{key}" has a URL that cannot be a link: {message}')
+    if isinstance(doi, str) and doi.strip() and normalise_doi(doi) is None:
+        errors.error(path, line, f'the reference "{key}" has the DOI "{doi}", which is not a DOI: '
+                     "a DOI looks like 10.1037/1076-8998.4.3.245")
 
 
 def _chapter_paths(root: Path, config: BookConfig, toml_path: Path, lines: dict,
@@ -169,7 +183,7 @@ class _Loader:
             return False
         if info.kind == "svg":
             base = (self.root / rel).parent
-            allowed = lambda ref: (base / ref).resolve().is_relative_to(self.root)
+            allowed = lambda ref: image_inside(base / ref, self.root)
             for at, message in svg_problems(data, allowed):
                 self.errors.error(chapter, line, f"the SVG image {src} (its line {at}): {message}")
             if self.errors.errors and any(f"SVG image {src}" in p.message for p in self.errors.errors):

@@ -351,7 +351,7 @@ def _date_problem(name: str, value) -> tuple[None, str] | None:
                                                                       for p in parts)):
         return None, f'"date-parts" in "{name}" must be a list of one or two [year, month, day] lists, such as [[2019, 5, 1]]'
     for index, date in enumerate(parts):
-        if False:   # [[2014], [0]]: an open range
+        if index == 1 and [str(p).strip() for p in date] == ["0"]:   # [[2014], [0]]: an open range
             continue
         if (message := _date_numbers_problem(date)) is not None:
             return None, f'"{name}" {message}'

@@ -16,7 +16,8 @@ from .config import BRAND_SCHEMA, BrandConfig, brand_config, validate
 from .errors import Collector
 from .files import InputError, read_inside
 from .fonts import FONT_TYPES, font_faces
-from .images import ImageError, inspect_image
+from .images import ImageError, image_inside, inspect_image
+from .links import email_problem, link_problem
 from .model import Brand
 from .sandbox import make_environment
 from .svgsafe import svg_problems
@@ -75,6 +76,7 @@ def load_brand(root: Path, errors: Collector) -> Brand | None:
         return None
     config = brand_config(values)
     _check_contrast(config, path, read[1], errors)
+    _check_contact(config, path, read[1], errors)
     fonts = _brand_fonts(root, config, path, read[1], errors)
     return Brand(root=root, config=config, logo=_logo(root, config, path, read[1], errors), fonts=fonts,
                  styles=tuple(_files(root / "styles", (".css",), root, errors)),
@@ -123,6 +125,17 @@ def _check_contrast(config: BrandConfig, path: Path, lines: dict, errors: Collec
                          f"page; {use} at least {needed}:1 (WCAG AA): choose a darker colour")
 
 
+def _check_contact(config: BrandConfig, path: Path, lines: dict, errors: Collector) -> None:
+    for key, check in (("website", link_problem), ("email", email_problem)):
+        value = getattr(config.contact, key)
+        if key == "website" and value and not value.lower().startswith(("http://", "https://")):
+            message = f'the website "{value}" must start with https://'
+        else:
+            message = check(value) if value else None
+        if message:
+            errors.error(path, lines.get(("contact", key), 0), f"contact.{key}: {message}")
+
+
 def _logo(root: Path, config: BrandConfig, path: Path, lines: dict, errors: Collector):
     if config.logo is None:
         return None
@@ -139,7 +152,7 @@ def _logo(root: Path, config: BrandConfig, path: Path, lines: dict, errors: Coll
         return None
     if info.kind == "svg":
         base = (root / config.logo).parent
-        problems = svg_problems(data, lambda ref: (base / ref).resolve().is_relative_to(root))
+        problems = svg_problems(data, lambda ref: image_inside(base / ref, root))
         for at, message in problems:
             errors.error(path, line, f'the logo "{config.logo}" (its line {at}): {message}')
         if problems:

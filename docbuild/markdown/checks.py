@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..errors import Collector
+from ..links import link_problem
 
 MAX_NESTING = 40   # the parser's own limit is higher; past this much nesting nothing reads well
 
@@ -57,6 +58,8 @@ def _check_inline(path: Path, token, block_line: int, heading: bool, errors: Col
         line = child.meta.get("line", block_line)
         if child.type == "link_open":
             in_link += 1
+            if message := link_problem(str(child.attrs.get("href", ""))):
+                errors.error(path, line, message)
         elif child.type == "link_close":
             in_link -= 1
         elif child.type == "html_inline":

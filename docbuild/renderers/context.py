@@ -13,7 +13,7 @@ from .. import __version__
 from ..config import Person
 from ..errors import DocError, Location, Problem
 from ..locale import install
-from ..sandbox import TemplateProblem, render_limited, template_problem
+from ..sandbox import TemplateLimit, TemplateProblem, render_limited, template_problem
 from . import RenderContext
 from .notes import references_data
 
@@ -61,7 +61,11 @@ def render(ctx: RenderContext, name: str, data: dict) -> str:
     try:
         return render_limited(env.get_template(name), data)
     except TemplateProblem as exc:
-        raise DocError([Problem(Location.of(exc.filename, exc.lineno), f"template error: {exc.message}")]) from None
+        message = exc.message
+        overrides = sorted(str(path) for _, path in ctx.theme.brand.templates.values())
+        if isinstance(exc, TemplateLimit) and overrides and exc.filename not in overrides:
+            message += f" (the brand pack's templates run inside it: {', '.join(overrides)})"
+        raise DocError([Problem(Location.of(exc.filename, exc.lineno), f"template error: {message}")]) from None
     except jinja2.TemplateError as exc:
         filename, line, message = template_problem(exc, name)
         raise DocError([Problem(Location.of(filename, line), f"template error: {message}")]) from None

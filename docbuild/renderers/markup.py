@@ -13,6 +13,7 @@ from typing import Callable
 from markdown_it.common.utils import escapeHtml
 from markdown_it.renderer import RendererHTML
 
+from ..links import link_problem
 from ..markdown import parser
 from ..markdown.callouts import KINDS
 from ..model import Chapter, Note
@@ -112,6 +113,18 @@ def _paragraph_close(self, tokens, idx, options, env) -> str:
     return "" if tokens[idx].hidden else "</p>\n"
 
 
+def _link_open(self, tokens, idx, options, env) -> str:
+    href = str(tokens[idx].attrs.get("href", ""))
+    if link_problem(href):   # refused at load; never written, whatever the caller did
+        return "<span>"
+    return f'<a href="{escapeHtml(href)}">'
+
+
+def _link_close(self, tokens, idx, options, env) -> str:
+    opening = next((t for t in reversed(tokens[:idx]) if t.type == "link_open"), None)
+    return "</span>" if opening is not None and link_problem(str(opening.attrs.get("href", ""))) else "</a>"
+
+
 def _heading_open(self, tokens, idx, options, env) -> str:
     return f"<{_level(tokens[idx].tag)}>"
 
@@ -137,6 +150,7 @@ RULES = {
     "citation": _citation, "footnote_ref": _footnote_ref, "image": _image, "text": _text,
     "paragraph_open": _paragraph_open, "paragraph_close": _paragraph_close,
     "heading_open": _heading_open, "heading_close": _heading_close,
+    "link_open": _link_open, "link_close": _link_close,
     "callout_open": _callout_open, "callout_close": lambda self, *a: "</div>\n",
     "callout_blank": lambda self, *a: "",
     "footnote_anchor": lambda self, *a: "", "html_block": lambda self, *a: "",
