@@ -66,8 +66,9 @@ def _prepare(path: Path) -> None:
         raise NotADirectoryError(20, "Not a directory", str(folder))
     folder.mkdir(parents=True, exist_ok=True)
     remove_stale_temps(folder)
-    if path.is_dir():
-        raise IsADirectoryError(21, "Is a directory", str(path))
+    for blocked in (path, folder / freshness.STATE):   # found before any file moves: all or nothing
+        if blocked.is_dir():
+            raise IsADirectoryError(21, "Is a directory", str(blocked))
 
 
 def _temp(path: Path, data: bytes) -> Path:

@@ -54,7 +54,8 @@ def _context(token, context: list[str]) -> list[str]:
 def _check_inline(path: Path, token, block_line: int, heading: bool, errors: Collector,
                   resolve_image: Callable[[str, int], str | None]) -> list[str]:
     images, in_link = [], 0
-    for child in token.children or []:
+    children = token.children or []
+    for index, child in enumerate(children):
         line = child.meta.get("line", block_line)
         if child.type == "link_open":
             in_link += 1
@@ -66,7 +67,8 @@ def _check_inline(path: Path, token, block_line: int, heading: bool, errors: Col
             errors.error(path, line, f"raw HTML ({child.content.strip()}) is not allowed: it would bypass "
                          "the checks and the styles of both outputs; write it in Markdown instead")
         elif child.type == "citation":
-            _check_citation(path, child, line, "a heading" if heading else "a link's text" if in_link else "",
+            inside = in_link or _broken_link_around(children, index)
+            _check_citation(path, child, line, "a heading" if heading else "a link's text" if inside else "",
                             errors)
         elif child.type == "footnote_ref" and (heading or in_link):
             errors.error(path, line, f"a footnote call in {'a heading' if heading else 'a link'} cannot be "
@@ -74,6 +76,13 @@ def _check_inline(path: Path, token, block_line: int, heading: bool, errors: Col
         elif child.type == "image":
             images += _check_image(path, child, line, errors, resolve_image)
     return images
+
+
+def _broken_link_around(children: list, index: int) -> bool:
+    """`[text [@key]](url)`: the citation stops the link from parsing, so it would print as typed."""
+    before = children[index - 1].content if index and children[index - 1].type == "text" else ""
+    after = children[index + 1].content if index + 1 < len(children) and children[index + 1].type == "text" else ""
+    return "[" in before[before.rfind("]") + 1:] and after.startswith("](")
 
 
 def _check_citation(path: Path, child, line: int, where: str, errors: Collector) -> None:
