@@ -6,6 +6,7 @@ content nested deeper than the parser keeps.
 """
 from __future__ import annotations
 
+import bisect
 import difflib
 import re
 from pathlib import Path
@@ -109,11 +110,21 @@ def _check_image(path: Path, token, line: int, errors: Collector,
     return []
 
 
+class _Lines:
+    """Offset -> 1-based line in time that does not grow with the number of lookups before it."""
+
+    def __init__(self, text: str):
+        self.starts = [0] + [m.end() for m in re.finditer("\n", text)]
+
+    def __call__(self, offset: int) -> int:
+        return bisect.bisect_right(self.starts, offset)
+
+
 def check_footnotes(path: Path, text: str, env: dict, errors: Collector) -> None:
     """Undefined, unused and twice-defined footnotes."""
-    defined = {}
+    defined, line_of = {}, _Lines(text)
     for match in re.finditer(r"^ {0,3}\[\^([^\]\s]+)\]:", text, re.M):
-        label, line = match.group(1), text.count("\n", 0, match.start()) + 1
+        label, line = match.group(1), line_of(match.start())
         if label in defined:
             errors.error(path, line, f"the footnote [^{label}] is defined twice (first at line {defined[label]}); "
                          "give each footnote its own name")
@@ -126,7 +137,7 @@ def check_footnotes(path: Path, text: str, env: dict, errors: Collector) -> None
     for match in re.finditer(r"\[\^([^\]\s]+)\](?!:)", text):
         label = match.group(1)
         if label not in defined:
-            line = text.count("\n", 0, match.start()) + 1
+            line = line_of(match.start())
             near = difflib.get_close_matches(label, list(defined), n=1)
             hint = f"; did you mean [^{near[0]}]?" if near else f'; add a line "[^{label}]: …" below the paragraph'
             errors.error(path, line, f"the footnote [^{label}] has no definition{hint}")
