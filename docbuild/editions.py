@@ -31,7 +31,7 @@ EDITIONS: dict[str, Edition] = {e.name: e for e in (
             body_size=18.0, small_size=14.0, line_height=1.5, notes="chapter", italics=False,
             font="Atkinson Hyperlegible"),
     Edition("booklet", "an A5 (or half-letter) booklet, imposed on A4 (or Letter) sheets for folding",
-            ("pdf",), body_size=11.0, small_size=9.0, page_size="half", impose="booklet"),
+            ("pdf",), body_size=12.0, small_size=9.0, page_size="half", impose="booklet"),
 )}
 
 STANDARD = EDITIONS["standard"]

@@ -40,3 +40,39 @@ def notes_on_page(page) -> dict[int, str]:
         elif number is not None:
             notes[number] += " " + line["text"]
     return notes
+
+
+def letter_sizes(pdf) -> dict[float, int]:
+    """Letters per font size (pt, rounded to 0.5) over the whole document."""
+    sizes: dict[float, int] = {}
+    for page in pdf.pages:
+        for char in page.chars:
+            if char["text"].strip():
+                size = round(char["size"] * 2) / 2
+                sizes[size] = sizes.get(size, 0) + 1
+    return sizes
+
+
+def body_size(sizes: dict[float, int]) -> float:
+    return max(sizes, key=sizes.get)
+
+
+def smallest_size(sizes: dict[float, int], share: float = 0.01) -> float:
+    total = sum(sizes.values())
+    return min(s for s, n in sizes.items() if n / total >= share)
+
+
+def body_lines(pdf, size: float) -> list[str]:
+    """Every text line set at the body size, on every page."""
+    lines = []
+    for page in pdf.pages:
+        for line in page.extract_text_lines():
+            chars = [c for c in line["chars"] if c["text"].strip()]
+            if chars and abs(max(c["size"] for c in chars) - size) < 0.3:
+                lines.append(line["text"])
+    return lines
+
+
+def percentile(values: list[int], share: float) -> int:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
