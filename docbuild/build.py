@@ -82,7 +82,8 @@ def _groups(checked: Checked, out: Path, formats: tuple[str, ...], force: bool,
             wanted = tuple(f for f in formats if f in edition.formats)
             if not wanted:
                 continue
-            ctx = RenderContext(checked.book, theme, checked.locale, checked.style, edition)
+            locale = checked.locales.get(str(theme.brand.root), checked.locale)
+            ctx = RenderContext(checked.book, theme, locale, checked.style, edition)
             stamp = freshness.fingerprint(ctx, wanted)
             groups.append(Group(ctx, wanted, folder, stamp))
     stale = []
@@ -106,13 +107,13 @@ def _variant(edition: Edition, variant: str) -> Edition:
     return replace(edition, name=variant)
 
 
-def render_group(group: Group) -> list[Output]:
-    """Every file of one brand × edition, in memory."""
+def render_group(group: Group, page_count: Callable[[bytes], int] | None = None) -> list[Output]:
+    """Every file of one brand × edition, in memory (`page_count` counts a PDF's pages)."""
     outputs = []
     for fmt in group.formats:
         renderer = renderers.get(fmt)
         for variant, data in renderers.files(renderer, group.ctx).items():
-            pages = renderers.page_count(data) if renderer.suffix == "pdf" else 0
+            pages = (page_count or renderers.page_count)(data) if renderer.suffix == "pdf" else 0
             outputs.append(Output(group.out / _name(group.ctx, fmt, variant), data, pages))
     return outputs
 

@@ -86,6 +86,8 @@ BOOK_SCHEMA = {
     "citation_style": Field(str, '"ama", "vancouver" or a .csl file inside the book', default="ama"),
     "references_list": Field(str, '"end" (a References list) or "none" (notes only)', default="end",
                              check=_one_of("a references list setting", "end", "none")),
+    "reading_grade": Field(int, "the highest US school grade (Flesch-Kincaid, for English) a chapter "
+                           "should read at; a chapter above it gives a warning", default=8, check=_grade),
     "authors": Field("tables", "[[authors]] name and credentials", default=(), fields=PERSON),
     "reviewers": Field("tables", "[[reviewers]] name and credentials; none gives a warning",
                        default=(), fields=PERSON),
@@ -125,6 +127,8 @@ BRAND_SCHEMA = {
     "colors": Field("table", "[colors] primary and accent, #rrggbb", default={}, fields=COLORS),
     "contact": Field("table", "[contact] phone, website, address, email; each optional", default={},
                      fields=CONTACT),
+    "strings": Field("strings", '[strings] your own wording for any built-in text: "Contact us" = "Talk to us"',
+                     default={}),
     "large_print_notice": Field(bool, "say on page 1 that large print and other formats are available",
                                 default=True),
     "hyphenate": Field(bool, "hyphenate the leaflet's text automatically (off: plain-language advice)",
@@ -135,7 +139,7 @@ BRAND_SCHEMA = {
 }
 
 TYPE_NAMES = {str: "text in quotes", bool: "true or false", int: "a whole number", float: "a number",
-              "auto-bool": '"auto", true or false',
+              "auto-bool": '"auto", true or false', "strings": "a [strings] table of texts",
               dt.date: "a date such as 2026-11-20", "list[str]": 'a list of texts such as ["a", "b"]',
               "tables": "a [[table]] list", "table": "a [table]"}
 
@@ -170,6 +174,7 @@ class BookConfig:
     chapter_breaks: str
     citation_style: str
     references_list: str
+    reading_grade: int
     authors: tuple[Person, ...]
     reviewers: tuple[Person, ...]
 
@@ -205,6 +210,7 @@ class BrandConfig:
     fonts: tuple[str, ...]
     colors: Colors
     contact: Contact
+    strings: dict
     large_print_notice: bool
     hyphenate: bool
     editions: dict
@@ -217,6 +223,8 @@ def with_defaults(values: dict, schema: dict) -> dict:
         value = values.get(key, spec.default)
         if value is NO_DEFAULT:
             value = None
+        elif spec.kind == "strings":
+            value = dict(value)
         elif spec.kind == "table" and key != "editions":
             value = with_defaults(value, spec.fields)
         elif spec.kind == "tables":
@@ -289,6 +297,8 @@ def _is_kind(value: Any, kind: type | str) -> bool:
         return isinstance(value, list) and all(isinstance(v, str) for v in value)
     if kind is dt.date:
         return isinstance(value, dt.date) and not isinstance(value, dt.datetime)
+    if kind == "strings":
+        return isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
     if kind == "auto-bool":
         return value == "auto" or isinstance(value, bool)
     if kind is float:

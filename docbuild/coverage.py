@@ -29,8 +29,8 @@ _SUGGESTED = {"Chinese (Han)": "Noto Sans SC (simplified Chinese) or Noto Sans T
               "Japanese (Katakana)": "Noto Sans JP", "Korean (Hangul)": "Noto Sans KR",
               "Latin": "Noto Sans", "Greek": "Noto Sans", "Cyrillic": "Noto Sans",
               "Emoji": "Noto Emoji (black and white) would do, or write the emoji as words"}
-HOW_TO_ADD = ("add a font that covers {them} to the brand pack's fonts/ folder and name it in brand.toml "
-              "fonts = [...]")
+HOW_TO_ADD = ("add a font that covers {them} to the brand pack's fonts/ folder (TTF, OTF or WOFF2): every "
+              "font there fills in where the others lack a character")
 
 _CMAPS: dict[tuple[str, int, int], frozenset[int]] = {}   # (path, mtime_ns, size) -> code points
 

@@ -24,9 +24,10 @@ class Checked:
     book: Book
     themes: tuple[Theme, ...]
     editions: tuple[Edition, ...]
-    locale: Locale
+    locale: Locale                      # the book's language with the project's catalogues
     style: CitationStyle
     warnings: list[Problem]
+    locales: dict                       # brand root -> Locale with that brand's locales/ and [strings]
 
 
 def check_inputs(book_dir: Path, brand_dirs: tuple[Path, ...], out: Path | None, strict: bool,
@@ -46,9 +47,19 @@ def check_inputs(book_dir: Path, brand_dirs: tuple[Path, ...], out: Path | None,
         errors.error(book.root / "book.toml", 0, f"citation_style: {message}")
     if out is not None and book:
         _check_out(out.resolve(), book, themes, errors)
+    if book:
+        _check_glyphs(book, themes, errors)
     errors.stop_if_errors(strict)
     style = CitationStyle(book.entries, _style(book), locale_tag(book.config.language))
-    return Checked(book, tuple(themes), tuple(chosen), locale, style, errors.warnings)
+    locales = {str(t.brand.root): brand_locale(book, t) for t in themes}
+    return Checked(book, tuple(themes), tuple(chosen), locale, style, errors.warnings, locales)
+
+
+def brand_locale(book: Book, theme: Theme) -> Locale:
+    """The book's language as this brand words it: its own locales/ first, then its [strings]."""
+    folder = theme.brand.root / "locales"
+    dirs = [folder] if folder.is_dir() and folder.resolve().is_relative_to(theme.brand.root) else []
+    return load_locale(book.config.language, dirs, theme.brand.config.strings)[0]
 
 
 def _style(book: Book):
@@ -69,6 +80,33 @@ def brand_editions(theme: Theme, names: tuple[Edition, ...]) -> list[Edition]:
 
 def locale_tag(language: str) -> str:
     return language if "-" in language else {"en": "en-US"}.get(language, language)
+
+
+def _check_glyphs(book: Book, themes: list[Theme], errors: Collector) -> None:
+    """Every character of the book against the fonts that will set it, before any layout: a
+    character no font covers is an error at its line, never an empty box on the page."""
+    from .coverage import Coverage, uncovered_problems
+    from .files import InputError, read_inside
+    from .theme import FONTS
+    from .fonts import FONT_TYPES
+    project = sorted(p for p in FONTS.iterdir() if p.suffix.lower() in FONT_TYPES)
+    seen = set()
+    for theme in themes:
+        folder = theme.brand.root / "fonts"
+        brand = tuple(folder / face[0] for face in theme.brand.fonts)
+        if brand in seen:
+            continue
+        seen.add(brand)
+        coverage = Coverage([*project, *brand])
+        for path in book.sources:
+            try:
+                text = read_inside(path, (book.root,), "input").decode("utf-8", errors="replace")
+            except InputError:
+                continue   # already reported by load
+            if path.suffix == ".json":
+                continue   # a reference's title prints as the style sets it; checked with the notes
+            for line, message in uncovered_problems(text, coverage):
+                errors.error(path, line, message)
 
 
 def _themes(brand_dirs: tuple[Path, ...], errors: Collector) -> list[Theme]:

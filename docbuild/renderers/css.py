@@ -20,19 +20,47 @@ def css_string(text: str) -> str:
     return '"' + re.sub(r'["\\\n\r<>&]', lambda m: "\\" + format(ord(m.group()), "x") + " ", text) + '"'
 
 
-def brand_css(ctx: RenderContext, font_url) -> str:
-    """Custom properties and @font-face rules from brand.toml; `font_url(file)` locates a brand font."""
+# the fonts for scripts Atkinson Hyperlegible lacks, in the project's fonts/ (SIL OFL)
+SCRIPT_FONTS = {"Noto Sans Arabic": ((0x0600, 0x06FF), (0x0750, 0x077F), (0x08A0, 0x08FF), (0xFB50, 0xFDFF),
+                                     (0xFE70, 0xFEFF)),
+                "Noto Sans Hebrew": ((0x0590, 0x05FF), (0xFB1D, 0xFB4F))}
+
+
+def script_fonts(ctx: RenderContext) -> list[tuple]:
+    """The project's script fonts the book's text needs (so an English EPUB does not carry them)."""
+    text = book_text(ctx.book)
+    wanted = {family for family, ranges in SCRIPT_FONTS.items()
+              if any(lo <= ord(c) <= hi for c in text for lo, hi in ranges)}
+    return [face for face in ctx.theme.fonts if face[2] in wanted]
+
+
+def book_text(book) -> str:
+    """Every character the book prints from its own files (titles, chapters, notes)."""
+    parts = [book.config.title, book.config.subtitle]
+    for chapter in book.chapters:
+        parts.append(chapter.title)
+        for tokens in [chapter.tokens, *(note.tokens for note in chapter.notes)]:
+            parts += [t.content for t in tokens if t.type == "inline"]
+    return "".join(parts)
+
+
+def brand_css(ctx: RenderContext, font_url, script_font_url=None) -> str:
+    """Custom properties and @font-face rules: `font_url(file)` locates a brand font,
+    `script_font_url(file)` one of the project's script fonts (without it, fontconfig finds them)."""
     brand = ctx.theme.brand
     colors = brand.config.colors
-    lines = [":root {", f"  --primary: {colors.primary};", f"  --accent: {colors.accent};"]
     fonts = brand.config.fonts
-    if fonts:   # the first family sets the headings, a second one the body text
-        lines.append(f'  --heading-font: {css_string(fonts[0])}, "Atkinson Hyperlegible", sans-serif;')
-    if len(fonts) > 1:
-        lines.append(f'  --body-font: {css_string(fonts[1])}, "Atkinson Hyperlegible", sans-serif;')
-    lines.append("}")
-    for file, _, family, weight, style in brand.fonts:
-        lines.append(f"@font-face {{ font-family: {css_string(family)}; src: url({css_string(font_url(file))}); "
+    # the fallback chain: a character Atkinson lacks comes from the script fonts, then the brand's fonts
+    chain = ", ".join(css_string(f) for f in ["Atkinson Hyperlegible", *SCRIPT_FONTS,
+                                               *dict.fromkeys(face[2] for face in brand.fonts)])
+    heading = f"{css_string(fonts[0])}, " if fonts else ""   # the first family sets the headings
+    body = f"{css_string(fonts[1])}, " if len(fonts) > 1 else ""   # a second one the body text
+    lines = [":root {", f"  --primary: {colors.primary};", f"  --accent: {colors.accent};",
+             f"  --heading-font: {heading}{chain}, sans-serif;", f"  --body-font: {body}{chain}, sans-serif;", "}"]
+    faces = [(script_font_url, face) for face in script_fonts(ctx)] if script_font_url else []
+    faces += [(font_url, face) for face in brand.fonts]
+    for url, (file, _, family, weight, style) in faces:
+        lines.append(f"@font-face {{ font-family: {css_string(family)}; src: url({css_string(url(file))}); "
                      f"font-weight: {weight}; font-style: {style}; }}")
     return "\n".join(lines) + "\n"
 
@@ -53,12 +81,16 @@ def page_css(ctx: RenderContext) -> str:
            f"@page {{ @bottom-right {{ content: {css_string(before)} counter(page) {css_string(between)} "
            f"counter(pages) {css_string(after)}; }} }}"]
     if edition.font:
-        css.append(f':root {{ --body-font: {css_string(edition.font)}, sans-serif; '
-                   f'--heading-font: {css_string(edition.font)}, sans-serif; }}')
+        chain = ", ".join(css_string(f) for f in [edition.font, *SCRIPT_FONTS])
+        css.append(f":root {{ --body-font: {chain}, sans-serif; --heading-font: {chain}, sans-serif; }}")
     if edition.hyphenate:
         css.append("body { hyphens: auto; }")
+    # right to left, the page mirrors: the page number goes to the left, the clinic to the right
+    number_side, name_side = ("left", "right") if ctx.locale.direction == "rtl" else ("right", "left")
+    if number_side == "left":
+        css[-1] = css[-1].replace("@bottom-right", "@bottom-left")
     if config.name:
-        css.append(f"@page {{ @bottom-left {{ content: {css_string(config.name)}; }} }}")
+        css.append(f"@page {{ @bottom-{name_side} {{ content: {css_string(config.name)}; }} }}")
     return "\n".join(css) + "\n"
 
 

@@ -70,7 +70,8 @@ def _endnotes(notes: tuple[Note, ...], ctx: RenderContext, target: Target) -> st
 
 def _stylesheets(ctx: RenderContext, resources: Resources) -> list[dict]:
     """Defaults, then the brand's colours and fonts and the edition's page, then the brand's own CSS."""
-    generated = brand_css(ctx, lambda file: resources.url("brand-fonts", file)) + page_css(ctx)
+    generated = brand_css(ctx, lambda file: resources.url("brand-fonts", file),
+                          lambda file: resources.url("fonts", file)) + page_css(ctx)
     sheets = [(name, ctx.theme.styles[name], "styles") for name in PRINT_STYLES]
     sheets += [("generated", generated, "")]
     sheets += [(name, text, "brand-styles") for name, text in ctx.theme.brand.styles]

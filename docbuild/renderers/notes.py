@@ -22,11 +22,26 @@ def note_text(note: Note, ctx: RenderContext, target: Target) -> str:
     parts = []
     for cite in note.citations:
         if not cite.first_note:
-            parts.append(ctx.style.full(cite.key, cite.locator))
+            parts.append(isolate(ctx.style.full(cite.key, cite.locator), ctx))
         else:
             see = escape(ctx.locale.gettext("See note %(number)s") % {"number": cite.first_note})
-            parts.append(f"{ctx.style.short(cite.key, cite.locator)}. {see}.")
+            parts.append(f"{isolate(ctx.style.short(cite.key, cite.locator), ctx)}. {see}.")
     return "<br/>".join(parts)
+
+
+def direction_of(text: str) -> str:
+    """"rtl" when most strong letters of `text` are Hebrew or Arabic, else "ltr"."""
+    rtl = sum(1 for c in text if "\u0590" <= c <= "\u08ff" or "\ufb1d" <= c <= "\ufeff")
+    ltr = sum(1 for c in text if c.isalpha()) - rtl
+    return "rtl" if rtl > ltr else "ltr"
+
+
+def isolate(html: str, ctx: RenderContext) -> str:
+    """A reference in a right-to-left book keeps its own direction, so its numbers and DOI read right."""
+    if ctx.locale.direction != "rtl":
+        return html
+    return f'<bdi dir="{direction_of(html)}">{html}</bdi>'
+
 
 
 def inline_cite(ctx: RenderContext) -> Callable[[tuple], str]:
@@ -42,6 +57,7 @@ def references_data(ctx: RenderContext, note_href: Callable[[str, int], str]) ->
     out = []
     for ref in refs:
         notes = [{"number": n, "href": note_href(chapter, n)} for chapter, n in ref.notes]
-        out.append({"key": ref.key, "entry": Markup(ctx.style.entry(ref.key)), "notes": notes,
-                    "count": len(notes)})
+        entry = ctx.style.entry(ref.key)
+        out.append({"key": ref.key, "entry": Markup(entry), "notes": notes, "count": len(notes),
+                    "dir": direction_of(entry)})
     return out
