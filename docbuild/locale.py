@@ -73,10 +73,17 @@ class Locale:
         if self._babel is None:
             object.__setattr__(self, "_babel", babel.Locale(SOURCE_LANGUAGE))
 
+    def _isolated(self, text: str) -> str:
+        """English fallback text inside a right-to-left page keeps its own direction (its full stop
+        stays at its end): wrapped in LEFT-TO-RIGHT ISOLATE ... POP DIRECTIONAL ISOLATE."""
+        if self.direction == "rtl" and direction(self.strings_language) == "ltr":
+            return f"\u2066{text}\u2069"
+        return text
+
     def gettext(self, message: str) -> str:
         if message in self._overrides:
             return self._overrides[message]
-        return self._translations.gettext(message)
+        return self._isolated(self._translations.gettext(message))
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
         """A `[strings]` entry for the singular msgid serves the plural category "one"; the plural
@@ -84,10 +91,10 @@ class Locale:
         key = singular if self._babel.plural_form(abs(n)) == "one" else plural
         if key in self._overrides:
             return self._overrides[key]
-        return self._translations.ngettext(singular, plural, n)
+        return self._isolated(self._translations.ngettext(singular, plural, n))
 
     def format_date(self, day: dt.date) -> str:
-        return babel_format_date(day, self._date_pattern, locale=self._babel)
+        return self._isolated(babel_format_date(day, self._date_pattern, locale=self._babel))
 
     def format_number(self, n: int) -> str:
         return format_decimal(n, locale=self._babel)

@@ -34,7 +34,8 @@ def print_document(ctx: RenderContext, resources: Resources) -> str:
     theme, edition = ctx.theme, ctx.edition
     target = Target(note=lambda n: _pdf_note(n, ctx, target) if edition.notes == "page" else _endnote_call(n),
                     image_src=lambda rel: resources.url("book", rel), gettext=ctx.locale.gettext,
-                    inline_cite=inline_cite(ctx), keep_compounds=not edition.hyphenate)
+                    inline_cite=inline_cite(ctx), keep_compounds=not edition.hyphenate,
+                    rtl=ctx.locale.direction == "rtl")
     chapters = [{"id": c.id, "title": c.title, "html": Markup(chapter_html(c, target)),
                  "endnotes": Markup(_endnotes(c.notes, ctx, target) if edition.notes == "chapter" else "")}
                 for c in ctx.book.chapters]

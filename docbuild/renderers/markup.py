@@ -27,6 +27,7 @@ class Target:
     inline_cite: Callable[[tuple], str]     # a citation inside a footnote, as inline text
     xhtml: bool = False
     keep_compounds: bool = False            # print: never break "stress-related" at its hyphen
+    rtl: bool = False                       # right-to-left text: keep phone numbers in one piece
 
 
 def chapter_html(chapter: Chapter, target: Target) -> str:
@@ -61,6 +62,8 @@ def _citation(self, tokens, idx, options, env) -> str:
 
 
 _COMPOUND = re.compile(r"(?<![\w-])(\w+(?:-\w+)+)(?![\w-])")
+# "+1 555 0100" inside Arabic or Hebrew: without isolation the bidi algorithm reorders its groups
+_NUMBER_RUN = re.compile(r"\+?\d[\d \-./()]*\d")
 
 
 def _text(self, tokens, idx, options, env) -> str:
@@ -68,6 +71,10 @@ def _text(self, tokens, idx, options, env) -> str:
     if env["target"].keep_compounds:
         text = _COMPOUND.sub(lambda m: f'<span class="nowrap">{m.group(1)}</span>' if len(m.group(1)) <= 30
                              else m.group(1), text)
+    if env["target"].rtl:
+        # LEFT-TO-RIGHT ISOLATE ... POP DIRECTIONAL ISOLATE: Pango honours them, <bdi> it ignores
+        text = _NUMBER_RUN.sub(lambda m: f"\u2066{m.group()}\u2069" if not m.group().isdigit() else m.group(),
+                               text)
     return text
 
 

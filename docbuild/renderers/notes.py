@@ -40,7 +40,8 @@ def isolate(html: str, ctx: RenderContext) -> str:
     """A reference in a right-to-left book keeps its own direction, so its numbers and DOI read right."""
     if ctx.locale.direction != "rtl":
         return html
-    return f'<bdi dir="{direction_of(html)}">{html}</bdi>'
+    # LEFT-TO-RIGHT (or RIGHT-TO-LEFT) ISOLATE ... POP DIRECTIONAL ISOLATE: Pango ignores <bdi>
+    return ("\u2066" if direction_of(html) == "ltr" else "\u2067") + html + "\u2069"
 
 
 
