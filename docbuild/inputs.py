@@ -49,6 +49,8 @@ def check_inputs(book_dir: Path, brand_dirs: tuple[Path, ...], out: Path | None,
         _check_out(out.resolve(), book, themes, errors)
     if book:
         _check_glyphs(book, themes, errors)
+        from .report import grade_warnings   # a chapter above book.toml's reading_grade
+        grade_warnings(book, errors)
     errors.stop_if_errors(strict)
     style = CitationStyle(book.entries, _style(book), locale_tag(book.config.language))
     locales = {str(t.brand.root): brand_locale(book, t) for t in themes}
