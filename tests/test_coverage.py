@@ -105,7 +105,7 @@ def test_chinese_without_a_cjk_font_is_an_error_at_its_line():
     assert [line for line, _ in problems] == [4, 5]
     line, message = problems[0]
     assert "the characters 背痛很常见。每天散步有帮" in message   # each character once, in order
-    assert "Chinese (Han)" in message and "fonts/" in message and "brand.toml" in message
+    assert "Chinese (Han)" in message and "brand pack's fonts/ folder" in message
     assert "你好" in problems[1][1]
 
 

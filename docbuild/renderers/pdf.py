@@ -30,7 +30,16 @@ FONTS_CONF = """<?xml version="1.0"?>
   <alias binding="same"><family>monospace</family><prefer><family>Atkinson Hyperlegible</family></prefer></alias>
 </fontconfig>
 """
-_FONT_CONFIGS: dict[tuple[str, ...], object] = {}   # reused by later renders in this process
+_FONT_CONFIGS: dict[tuple, object] = {}   # reused by later renders in this process
+_PRIVATE_FOLDERS: list[Path] = []
+
+
+def _release() -> None:
+    """At exit, before Python tears modules down: WeasyPrint's FontConfiguration.__del__ needs them
+    (left to the end it prints "Exception ignored ... TypeError"), then our private folders."""
+    _FONT_CONFIGS.clear()
+    for folder in _PRIVATE_FOLDERS:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @contextlib.contextmanager
@@ -57,7 +66,9 @@ def font_configuration(folders: tuple[Path, ...], scope: object = None):
     if key not in _FONT_CONFIGS:
         from weasyprint.text.fonts import FontConfiguration
         private = Path(tempfile.mkdtemp(prefix="docbuild-fonts-"))   # 0700, unpredictable name
-        atexit.register(shutil.rmtree, private, True)
+        if not _PRIVATE_FOLDERS:
+            atexit.register(_release)
+        _PRIVATE_FOLDERS.append(private)
         dirs = "\n".join(f"  <dir>{_xml(str(f))}</dir>" for f in folders if f.is_dir())
         (private / "fonts.conf").write_text(FONTS_CONF.format(dirs=dirs, cache=_xml(str(private / "cache"))))
         with _environ(FONTCONFIG_FILE=str(private / "fonts.conf")):
