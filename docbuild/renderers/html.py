@@ -65,7 +65,9 @@ def _endnote_call(note: Note) -> str:
 def _endnotes(notes: tuple[Note, ...], ctx: RenderContext, target: Target) -> str:
     if not notes:
         return ""
-    items = "".join(f'<li id="note-{n.number}" value="{n.number}">{note_text(n, ctx, target)}</li>' for n in notes)
+    back = escape(ctx.locale.gettext("Back to text"))
+    items = "".join(f'<li id="note-{n.number}" value="{n.number}">{note_text(n, ctx, target)} '
+                    f'<a class="backlink" href="#call-{n.number}" aria-label="{back}">↩</a></li>' for n in notes)
     return f'<section class="endnotes"><h2>{escape(ctx.locale.gettext("Notes"))}</h2><ol>{items}</ol></section>'
 
 
@@ -79,7 +81,12 @@ def _stylesheets(ctx: RenderContext, resources: Resources) -> list[dict]:
     if not resources.inline_css:
         return [{"href": resources.url(kind, name), "text": ""} if kind else {"href": "", "text": Markup(text)}
                 for name, text, kind in sheets]
+    sheets.append(("screen", SCREEN_CSS, ""))
     return [{"href": "", "text": Markup(_inline_urls(text, resources))} for _, text, _ in sheets]
+
+
+# the shared HTML file on a screen: a readable measure, centred
+SCREEN_CSS = "@media screen { body { max-width: 40em; margin: 2em auto; padding: 0 1em; } }\n"
 
 
 def _inline_urls(css: str, resources: Resources) -> str:
@@ -92,6 +99,9 @@ class HtmlRenderer:
     name, suffix = "html", "html"
 
     def render(self, ctx: RenderContext) -> bytes:
+        # a browser has no page to put a note at the foot of: each chapter ends with its notes
+        from dataclasses import replace
+        ctx = replace(ctx, edition=replace(ctx.edition, notes="chapter"))
         files = _files(ctx)
 
         def data_url(kind: str, name: str) -> str:
