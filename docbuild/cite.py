@@ -2,7 +2,7 @@
 
 `CitationStyle` is the one seam over citeproc-py. It loads a vendored CSL style (AMA 11 "ama", the
 NLM/Vancouver "vancouver", or a book's own .csl file), renders with it, and glues over the faults
-citeproc-py 0.11.1 has with real exports (see /work/shared/DEPENDENCIES.md, "Citations"):
+citeproc-py 0.11.1 has with real exports (DEPENDENCIES.md, "Citations"):
 
 - text is never escaped and rich text (<i>, <b>, <sup>, <sub>, <span class="nocase">) is printed as
   tags: markup travels through citeproc as private-use marker characters, the result is escaped
@@ -32,6 +32,7 @@ import warnings
 from functools import lru_cache
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 from urllib.parse import quote
 
 log = logging.getLogger(__name__)
@@ -248,7 +249,7 @@ class LoadedStyle:
         return str(term.multiple if plural else term.single)
 
 
-def _parse_style(data: bytes, engine: SimpleNamespace):
+def _parse_style(data: bytes, engine: SimpleNamespace) -> Any:
     from lxml import etree
     try:
         root = etree.fromstring(data, engine.parser)
@@ -259,7 +260,7 @@ def _parse_style(data: bytes, engine: SimpleNamespace):
     return root
 
 
-def _bibliography_layout(root):
+def _bibliography_layout(root: Any) -> Any:
     layout = root.find(f"{{{CSL_NS}}}bibliography/{{{CSL_NS}}}layout")
     if layout is None:
         raise StyleError("it has no <bibliography> to format references with")
@@ -290,7 +291,7 @@ def _glue_style(style: LoadedStyle) -> None:
 _CONDITIONS = (f"{{{CSL_NS}}}if", f"{{{CSL_NS}}}else-if", f"{{{CSL_NS}}}key")
 
 
-def variables_used(element) -> set[str]:
+def variables_used(element: Any) -> set[str]:
     """Every variable an element may print, following its macros."""
     found, todo, seen = set(), [element], set()
     while todo:
@@ -306,7 +307,7 @@ def variables_used(element) -> set[str]:
     return found
 
 
-def _published_before_web_dates(layout) -> None:
+def _published_before_web_dates(layout: Any) -> None:
     """AMA 11: "Published March 4, 2021." for web pages; the style prints the bare date."""
     for branch in layout.iter(f"{{{CSL_NS}}}if", f"{{{CSL_NS}}}else-if"):
         if "webpage" not in branch.get("type", "").split():
@@ -318,14 +319,14 @@ def _published_before_web_dates(layout) -> None:
             group.append(date)
 
 
-def _insert_locator(layout) -> None:
+def _insert_locator(layout: Any) -> None:
     """Put "(p 3)" at the end of the entry's description, before the DOI or URL that closes it."""
     if not _before_access(layout):
         children = [c for c in layout if isinstance(c.tag, str)]
         _wrap_with_locator(children[-1] if children else None, layout)
 
 
-def _before_access(container) -> bool:
+def _before_access(container: Any) -> bool:
     """Wrap the element before the first one that prints the DOI or URL; False if none prints it."""
     children = [c for c in container if isinstance(c.tag, str)]
     access = next((c for c in children if variables_used(c) & {"DOI", "URL"}), None)
@@ -344,7 +345,7 @@ def _before_access(container) -> bool:
     return True
 
 
-def _descend(element):
+def _descend(element: Any) -> Any | None:
     if element.tag == f"{{{CSL_NS}}}group":
         return element
     macro = element.get("macro")
@@ -353,7 +354,7 @@ def _descend(element):
     return None
 
 
-def _wrap_with_locator(before, container, at=None) -> None:
+def _wrap_with_locator(before: Any, container: Any, at: Any = None) -> None:
     """`before` and the locator in a group that takes over its suffix: unchanged without a locator."""
     make = container.makeelement
     locator = make(f"{{{CSL_NS}}}group", {"prefix": "(", "suffix": ")"})
@@ -407,7 +408,7 @@ class _Fast:
     """citeproc-py asks the same XPath questions of the same elements for every entry; the style is
     not changed once loaded, so each element keeps its answers (LoadedStyle keeps the elements)."""
 
-    def xpath_search(self, expression):
+    def xpath_search(self, expression: str) -> list:
         cache = getattr(self, "_xpath", None)
         if cache is None:
             cache = self._xpath = {}
@@ -416,14 +417,14 @@ class _Fast:
             found = cache[expression] = super().xpath_search(expression)
         return found
 
-    def get_formatter(self):   # always ours: no need to walk up to the root each time
+    def get_formatter(self) -> SimpleNamespace:   # always ours: no need to walk up to the root each time
         return _FORMATTER
 
 
 class _RichString:
     """Capitalising a word that opens with a marker capitalises its first letter."""
 
-    def capitalize_first(self):
+    def capitalize_first(self) -> Any:
         start = 0
         while start < len(self) and self[start] in OPENERS:
             start += 1
@@ -435,7 +436,7 @@ def _formatter() -> SimpleNamespace:
         opener, closer = MARK[kind] if kind else ("", "")
 
         class Tag(str):
-            def __new__(cls, text):
+            def __new__(cls, text: Any) -> "Tag":
                 return str.__new__(cls, f"{opener}{text}{closer}")
         return Tag
 
@@ -444,7 +445,10 @@ def _formatter() -> SimpleNamespace:
                            Subscript=tag("sub"), SmallCaps=tag("sc"))
 
 
-def _repressed(context) -> dict:
+_FORMATTER = _formatter()
+
+
+def _repressed(context: Any) -> dict:
     """The layout's record of what a <substitute> has used in the entry being rendered."""
     try:
         layout = context.get_layout()
@@ -455,17 +459,14 @@ def _repressed(context) -> dict:
     return layout.repressed
 
 
-_FORMATTER = _formatter()
-
-
-def _suppressed(context) -> set:
+def _suppressed(context: Any) -> set:
     return _repressed(context).get("docbuild", set())
 
 
 class _Names:
     """Names a <substitute> printed are not printed again, even by the same substitute."""
 
-    def process(self, item, names_context=None, context=None, **kwargs):
+    def process(self, item: Any, names_context: Any = None, context: Any = None, **kwargs: Any) -> Any:
         context_ = context if context is not None else self
         roles = self.get("variable", "").split()
         hidden = _suppressed(context_)
@@ -483,12 +484,12 @@ class _Text:
                    "of", "on", "onto", "or", "over", "so", "the", "till", "to", "up", "via", "with", "yet",
                    "v.", "vs.", "v", "vs"]
 
-    def _variable(self, item, context):
+    def _variable(self, item: Any, context: Any) -> Any:
         if self.get("variable") in _suppressed(context):
             return None
         return super()._variable(item, context)
 
-    def case(self, text, language=None):
+    def case(self, text: Any, language: str | None = None) -> Any:
         """Title, sentence and capitalize-all case word by word within each run of text, so that a
         nocase or marked-up run keeps its place (citeproc-py re-joined all words with spaces)."""
         text_case = self.get("text-case")
@@ -499,11 +500,13 @@ class _Text:
             return text
         shouting = text.isupper()
         state = {"prev": ":", "first": True}
-        runs = [type(run)(_case_run(str(run), run, text_case, self._stop_words, shouting, state)) for run in text]
+        runs = [type(run)(_case_run(str(run), run, text_case, self._stop_words, shouting, state))
+                for run in text]
         return engine().MixedString(runs)
 
 
-def _case_run(text: str, run, text_case: str, stop_words, shouting: bool, state: dict) -> str:
+def _case_run(text: str, run: Any, text_case: str, stop_words: list[str], shouting: bool,
+              state: dict) -> str:
     """One run of a title in its case; `state` carries the previous word across runs."""
     out = []
     for piece in re.split(r"(\s+)", text):
@@ -527,8 +530,8 @@ def _case_run(text: str, run, text_case: str, stop_words, shouting: bool, state:
 
 
 class _Label:
-    def _is_plural(self, item):
-        """"248 p.": citeproc-py looked the number of pages up on the citation, not the reference."""
+    def _is_plural(self, item: Any) -> bool:
+        """For "248 p." citeproc-py looked the number of pages up on the citation, not the reference."""
         variable = self.get("variable", "")
         if variable.startswith("number-of"):
             value = str(item.reference.get(variable.replace("-", "_"), ""))
@@ -537,7 +540,7 @@ class _Label:
 
 
 class _Substitute:
-    def render(self, item, context=None, **kwargs):
+    def render(self, item: Any, context: Any = None, **kwargs: Any) -> Any:
         repressed = _repressed(context if context is not None else self)
         before = repressed.get("docbuild-substituting", False)
         repressed["docbuild-substituting"] = True
@@ -546,14 +549,14 @@ class _Substitute:
         finally:
             repressed["docbuild-substituting"] = before
 
-    def add_to_repressed_list(self, child, context):
+    def add_to_repressed_list(self, child: Any, context: Any) -> None:
         _repressed(context).setdefault("docbuild", set()).update(variables_used(child))
 
 
 class _Group:
     """The group that adds a locator: unlike a CSL group, printed even when only text is in it."""
 
-    def process(self, item, context=None, **kwargs):
+    def process(self, item: Any, context: Any = None, **kwargs: Any) -> Any:
         if self.get("docbuild") != "locator":
             return super().process(item, context=context, **kwargs)
         pieces, described = [], False
@@ -574,7 +577,7 @@ class _Group:
         self._only_locator = not described
         return self.join(pieces)
 
-    def markup(self, text):
+    def markup(self, text: Any) -> Any:
         if self.get("docbuild") == "locator" and getattr(self, "_only_locator", False):
             return text   # the suffix belongs to the description, which is empty here
         return super().markup(text)
@@ -583,14 +586,14 @@ class _Group:
 class _Date:
     """A localized date joined with its own delimiter; ranges shown as CSL says ("May 1–3, 2019")."""
 
-    def render_single_date(self, date, show_parts=None, context=None):
+    def render_single_date(self, date: Any, show_parts: list | None = None, context: Any = None) -> Any:
         if context is not None and context is not self:
             parts = self.parts(date, show_parts, context)
         else:
             parts = self.parts(date, show_parts)
         return _date_joiner(self, context).join(parts) if parts else None
 
-    def render_date_range(self, date_range, show_parts=None, context=None):
+    def render_date_range(self, date_range: Any, show_parts: list | None = None, context: Any = None) -> Any:
         shown = list(show_parts or ("year", "month", "day"))
         begin, end = date_range.begin, date_range.get("end")
         if end is not None and end.get("year") == 0:   # open range
@@ -613,18 +616,18 @@ class _Date:
 
 
 class _DatePart:
-    """A season where a month belongs: its name (no short form exists), never a crash on a numeric month."""
+    """A season where a month belongs: its name (it has no short form), and no crash on a numeric month."""
 
-    def process(self, date, context=None):
+    def process(self, date: Any, context: Any = None) -> Any:
         if self.get("name") == "month" and "month" not in date and "season" in date:
             owner = context if context is not None else self
             name = f"season-{int(date['season']):02}"
-            return owner.get_single_term(name=name, form="short") if self.get("form") == "short" \
-                and owner.get_single_term(name=name, form="short") else owner.get_single_term(name=name)
+            short = owner.get_single_term(name=name, form="short") if self.get("form") == "short" else ""
+            return short or owner.get_single_term(name=name)
         return super().process(date, context)
 
 
-def _range_delimiter(date, differ: list[str], context) -> str:
+def _range_delimiter(date: Any, differ: list[str], context: Any) -> str:
     """The range-delimiter of the largest date part that differs (an en dash by default)."""
     largest = next(n for n in ("year", "month", "day") if n in differ)
     for owner in (context, date):
@@ -634,11 +637,11 @@ def _range_delimiter(date, differ: list[str], context) -> str:
     return "\u2013"
 
 
-def _date_part(date, name: str):
+def _date_part(date: Any, name: str) -> int | None:
     return date.get("month", date.get("season")) if name == "month" else date.get(name)
 
 
-def _date_joiner(date, context):
+def _date_joiner(date: Any, context: Any) -> Any:
     if context is not None and date.is_locale_date() and "delimiter" in context.attrib:
         return context
     return date
@@ -647,7 +650,7 @@ def _date_joiner(date, context):
 class _Style:
     """Locale files parsed with the glue classes too (their dates need the date fix)."""
 
-    def set_locale_list(self, output_locale, validate=True):
+    def set_locale_list(self, output_locale: str, validate: bool = True) -> None:
         from citeproc import LANGUAGE_NAMES, LOCALES_PATH, PRIMARY_DIALECTS
         from lxml import etree
         language = output_locale.split("-")[0]
@@ -670,7 +673,7 @@ _GLUE = {"names": _Names, "text": _Text, "substitute": _Substitute, "date": _Dat
 
 # --- entries -> citeproc references ----------------------------------------------------------------
 
-def to_reference(entry: dict, style: LoadedStyle):
+def to_reference(entry: dict, style: LoadedStyle) -> Any:
     """A citeproc Reference from a CSL-JSON entry, normalised and with rich text as markers."""
     e = style.engine
     fields = {}
@@ -718,7 +721,7 @@ def normalise_doi(doi: str) -> str:
     return re.sub(r"^(?:https?://(?:dx\.|www\.)?doi\.org/|doi:\s*)", "", doi.strip(), flags=re.I)
 
 
-def to_names(value, e) -> list | None:
+def to_names(value: Any, e: SimpleNamespace) -> list | None:
     if not isinstance(value, list):
         return None
     names = []
@@ -768,7 +771,7 @@ def name_parts(person: dict) -> dict[str, str]:
     return parts
 
 
-def to_date(value, e):
+def to_date(value: Any, e: SimpleNamespace) -> Any | None:
     parsed = date_parts(value)
     if parsed is None:
         return None
@@ -780,7 +783,7 @@ def to_date(value, e):
     return e.DateRange(begin=e.Date(**parsed[0]), end=e.Date(**parsed[1]), circa=circa)
 
 
-def date_parts(value) -> list[dict] | str | None:
+def date_parts(value: Any) -> list[dict] | str | None:
     """A CSL-JSON date as one or two {year, month|season, day} dicts, or a literal text."""
     if isinstance(value, (str, int)) and not isinstance(value, bool):
         return parse_raw_date(str(value)) or str(value)
@@ -789,7 +792,7 @@ def date_parts(value) -> list[dict] | str | None:
     raw_parts = value.get("date-parts")
     parts = [p for p in (_one_date(x) for x in raw_parts[:2]) if p] if isinstance(raw_parts, list) else []
     if len(parts) == 1 and isinstance(raw_parts, list) and len(raw_parts) > 1 and _is_open_end(raw_parts[1]):
-        pass   # [[2014], [0]]: an open range, "2014–"
+        parts.append({"year": 0})   # [[2014], [0]]: an open range, "2014–"
     if not parts and isinstance(value.get("raw"), str):
         parts = parse_raw_date(value["raw"]) or []
     if not parts:
@@ -801,11 +804,11 @@ def date_parts(value) -> list[dict] | str | None:
     return parts
 
 
-def _is_open_end(parts) -> bool:
+def _is_open_end(parts: Any) -> bool:
     return isinstance(parts, list) and len(parts) >= 1 and str(parts[0]).strip() in ("0", "")
 
 
-def _one_date(parts) -> dict | None:
+def _one_date(parts: Any) -> dict | None:
     if not isinstance(parts, (list, tuple)):
         return None
     numbers = []
@@ -827,7 +830,7 @@ def _one_date(parts) -> dict | None:
     return out
 
 
-def _season(value) -> int | None:
+def _season(value: Any) -> int | None:
     if isinstance(value, int) and 1 <= value <= 4:
         return value
     if isinstance(value, str):
@@ -910,7 +913,7 @@ def _tag_kind(tag: str, attributes: str) -> str:
     return "sc" if "small-caps" in attributes else "span"
 
 
-def _close(stack: list[str], kind: str | None, add) -> None:
+def _close(stack: list[str], kind: str | None, add: Any) -> None:
     """Close `kind` (any span for </span>, everything for None) and what was opened inside it;
     each closing marker goes in the run its tag opened (a nocase run keeps its own markers)."""
     spans = ("nocase", "nodecor", "sc", "span")
@@ -940,7 +943,7 @@ def plain(text: str) -> str:
     return PRIVATE.sub("", re.sub(r"\s+", " ", html.unescape(_RICH_TAG.sub("", text)))).strip()
 
 
-def rich(text: str, e, link: str | None = None):
+def rich(text: str, e: SimpleNamespace, link: str | None = None) -> Any | None:
     runs = segments(text)
     if not runs:
         return None
@@ -983,7 +986,7 @@ def parse_locator(text: str) -> tuple[str | None, str]:
 
 
 def format_locator(label: str | None, value: str, style: LoadedStyle) -> str:
-    """The locator as the style labels it, e.g. "pp 3-5" for AMA, "pp. 3-5" for Vancouver."""
+    """The locator as the style labels it, e.g. "pp 3-5" for AMA, "pp. 3\u20135" for Vancouver."""
     if label is None:
         return value
     if label == "page":
@@ -1025,7 +1028,7 @@ def collapse_ranges(pages: str, fmt: str | None, delimiter: str) -> str:
 # --- the short form, the sort key, the fallback -----------------------------------------------------
 
 def short_form(entry: dict, locator_text: str, style: LoadedStyle) -> str:
-    """ "Lundberg et al. Psychophysiological stress responses. 1999 (p 3)", with markers."""
+    """ "Lundberg et al. Psychophysiological stress responses. 1999, p 3", with markers."""
     people = _people(entry)
     if len(people) >= 3:
         lead = f"{_surname(people[0])} {style.term('et-al') or 'et al.'}"
@@ -1041,7 +1044,7 @@ def short_form(entry: dict, locator_text: str, style: LoadedStyle) -> str:
         if part:
             ends = PRIVATE.sub("", text)[-1:]
             text += part if not text else (" " if ends in ".?!\u2026" else ". ") + part
-    return text + (f" ({locator_text})" if locator_text else "")
+    return text + (f", {locator_text}" if locator_text else "")   # fits "(…, p 3)" and "…, p 3. See note 2."
 
 
 def _people(entry: dict) -> list[dict]:
@@ -1148,7 +1151,7 @@ def to_html(text: str) -> str:
     text = re.sub(f"(https?://(?:dx\\.)?doi\\.org/)?{MARK['doi'][0]}([^{MARK['doi'][1]}]*){MARK['doi'][1]}",
                   _doi_link, text)
     text = re.sub(f"{MARK['url'][0]}([^{MARK['url'][1]}]*){MARK['url'][1]}", _url_link, text)
-    return re.sub(r"<(i|b|sup|sub)></\1>", "", _tags(text)).strip()
+    return PRIVATE.sub("", re.sub(r"<(i|b|sup|sub)></\1>", "", _tags(text))).strip()
 
 
 def _doi_link(match: re.Match) -> str:
@@ -1167,8 +1170,9 @@ def _url_link(match: re.Match) -> str:
 
 
 def _tags(text: str) -> str:
+    """Markers -> tags, always well nested; a decoration inside the same decoration flips it off."""
     out: list[str] = []
-    stack: list[tuple[str, str]] = []   # (kind, closing tag)
+    stack: list[tuple[str, str, str]] = []   # (kind, opening tag, closing tag)
     for char in text:
         if char not in _KIND:
             out.append(char)
@@ -1176,26 +1180,29 @@ def _tags(text: str) -> str:
         kind, opening = _KIND[char]
         if kind == "nodecor":
             out.append(_nodecor(stack, opening))
+        elif kind not in _HTML_OPEN:   # a link marker left without its pair
+            continue
         elif opening:
-            flipped = kind in _FLIP and sum(1 for k, _ in stack if k == kind) % 2 == 1
-            out.append(_FLIP[kind] if flipped else _HTML_OPEN[kind])
-            stack.append((kind, "</span>" if flipped else _HTML_CLOSE[kind]))
-        elif any(k == kind for k, _ in stack):
+            flipped = kind in _FLIP and sum(1 for k, *_ in stack if k == kind) % 2 == 1
+            tags = (_FLIP[kind], "</span>") if flipped else (_HTML_OPEN[kind], _HTML_CLOSE[kind])
+            out.append(tags[0])
+            stack.append((kind, *tags))
+        elif any(k == kind for k, *_ in stack):
             reopen = []
             while stack[-1][0] != kind:
                 reopen.append(stack.pop())
-                out.append(reopen[-1][1])
-            out.append(stack.pop()[1])
-            for k, closing in reversed(reopen):
-                out.append(_HTML_OPEN[k] if closing == _HTML_CLOSE[k] else _FLIP[k])
-                stack.append((k, closing))
-    out.extend(closing for _, closing in reversed(stack))
+                out.append(reopen[-1][2])
+            out.append(stack.pop()[2])
+            for entry in reversed(reopen):
+                out.append(entry[1])
+                stack.append(entry)
+    out.extend(closing for *_, closing in reversed(stack))
     return "".join(out)
 
 
-def _nodecor(stack: list[tuple[str, str]], opening: bool) -> str:
+def _nodecor(stack: list[tuple[str, str, str]], opening: bool) -> str:
     """<span class="nodecor"> undoes the decorations around it (it is not kept on the stack)."""
-    resets = list(dict.fromkeys(_RESET[k] for k, _ in stack if k in _RESET))
+    resets = list(dict.fromkeys(_RESET[k] for k, *_ in stack if k in _RESET))
     if not resets:
         return ""
     return f'<span style="{";".join(resets)}">' if opening else "</span>"

@@ -12,6 +12,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Iterable
 
 from .errors import Collector
 
@@ -43,8 +44,9 @@ TEXT_FIELDS = frozenset((
     "scale", "section", "shortTitle", "source", "status", "title-short", "URL", "volume-title",
     "year-suffix"))
 NAME_PARTS = ("family", "given", "literal", "suffix", "dropping-particle", "non-dropping-particle")
-# pandoc: a letter, digit or _, then letters, digits, _ and internal :.#$%&-+?<>~/
-KEY = re.compile(r"\w(?:[\w:.#$%&\-+?<>~/]*\w)?")
+# pandoc: a letter, digit or _, then letters, digits, _ and internal :.#$%&-+?<>~/ (each followed by
+# a letter, digit or _), as docbuild/markdown/citations.py reads [@key]
+KEY = re.compile(r"\w(?:\w|[:.#$%&\-+?<>~/](?=\w))*")
 
 NAME_EXAMPLE = '[{"family": "Smith", "given": "Anna"}] (or [{"literal": "World Health Organization"}])'
 DATE_EXAMPLE = '{"date-parts": [[2019, 5, 1]]} (year, month, day: the month and day may be left out)'
@@ -100,37 +102,36 @@ class Place:
         return self.fields.get(name, self.line)
 
 
+_TOKEN = re.compile(r'"(?:[^"\\\n]|\\.)*"|[\[\]{},:\n]|[^\s\[\]{},:"]+')
+
+
 def layout(text: str) -> list[Place]:
     """The Place of each element of the top-level array (the JSON is known to be valid)."""
     places: list[Place] = []
     stack: list[str] = []
-    line, i, key, expecting = 1, 0, None, False
-    while i < len(text):
-        char = text[i]
-        if char == "\n":
+    line, expecting, key, name = 1, False, None, None   # name: a text at depth 2, perhaps a key
+    for match in _TOKEN.finditer(text):
+        token = match.group()
+        if token == "\n":
             line += 1
-        elif char not in " \t\r":
-            if expecting and char not in "]," and len(stack) in (1, 3):
-                if len(stack) == 1:
-                    places.append(Place(line))
-                elif stack[-1] == "[" and places:
-                    places[-1].items.setdefault(key, []).append(line)
-                expecting = False
-            if char == '"':
-                end = _string_end(text, i)
-                if len(stack) == 2 and stack[-1] == "{" and text[end + 1:].lstrip()[:1] == ":" and places:
-                    key = json.loads(text[i:end + 1])
-                    places[-1].fields.setdefault(key, line)
-                line += text.count("\n", i, end)
-                i = end
-            elif char in "[{":
-                stack.append(char)
-                expecting = char == "[" and len(stack) in (1, 3)
-            elif char in "]}":
-                stack = stack[:-1]
-            elif char == ",":
-                expecting = stack[-1:] == ["["] and len(stack) in (1, 3)
-        i += 1
+            continue
+        if expecting and token not in ("]", ","):   # a list item starts here
+            if len(stack) == 1:
+                places.append(Place(line))
+            elif places:
+                places[-1].items.setdefault(key, []).append(line)
+        expecting = False
+        if token == ":" and name is not None:
+            key = json.loads(name[0])
+            places[-1].fields.setdefault(key, name[1])
+        elif token in ("[", "{"):
+            stack.append(token)
+            expecting = token == "[" and len(stack) in (1, 3)
+        elif token in ("]", "}"):
+            stack = stack[:-1]
+        elif token == ",":
+            expecting = stack[-1:] == ["["] and len(stack) in (1, 3)
+        name = (token, line) if token[0] == '"' and len(stack) == 2 and stack[-1] == "{" and places else None
     return places
 
 
@@ -266,7 +267,7 @@ def _extra_data(text: str, pos: int) -> tuple[int, str]:
 
 # --- the shape of each entry -----------------------------------------------------------------------
 
-def _check_entry(entry, place: Place, path: Path, errors: Collector,
+def _check_entry(entry: Any, place: Place, path: Path, errors: Collector,
                  entries: dict[str, tuple[dict, int]]) -> None:
     if not isinstance(entry, dict):
         errors.error(path, place.line, "each reference must be a JSON object { … }")
@@ -299,12 +300,13 @@ def _key(entry: dict, place: Place, path: Path, errors: Collector) -> str | None
         return None
     key = str(raw).strip()
     if not KEY.fullmatch(key):
-        errors.warning(path, place.of("id"), f'the id "{key}" cannot be cited as [@{key}]: an id starts and '
-                       "ends with a letter, digit or _, and has only letters, digits, _ and :.#$%&-+?<>~/ inside")
+        errors.warning(path, place.of("id"), f'the id "{key}" cannot be cited as [@{key}]: an id starts with a '
+                       "letter, digit or _ and has only letters, digits and _ in it, and :.#$%&-+?<>~/ each "
+                       "followed by a letter, digit or _")
     return key
 
 
-def field_problem(name: str, value) -> tuple[int | None, str] | None:
+def field_problem(name: str, value: Any) -> tuple[int | None, str] | None:
     """(list index or None, message) when a field's value has the wrong shape. An empty value (null,
     "", [], {}, as Crossref gives for "original-title") is taken as absent."""
     if value is None or value == [] or value == {} or value == "":
@@ -322,7 +324,7 @@ def field_problem(name: str, value) -> tuple[int | None, str] | None:
     return None
 
 
-def _names_problem(name: str, value) -> tuple[int | None, str] | None:
+def _names_problem(name: str, value: Any) -> tuple[int | None, str] | None:
     if not isinstance(value, list):
         return None, f'"{name}" must be a list of names, such as {NAME_EXAMPLE}, not {_describe(value)}'
     for index, person in enumerate(value):
@@ -337,9 +339,10 @@ def _names_problem(name: str, value) -> tuple[int | None, str] | None:
     return None
 
 
-def _date_problem(name: str, value) -> tuple[None, str] | None:
+def _date_problem(name: str, value: Any) -> tuple[None, str] | None:
     if isinstance(value, (str, int)) and not isinstance(value, bool):
-        return None, f'"{name}" must be {DATE_EXAMPLE}, not {_describe(value)}; write "{name}": {_suggest_date(value)}'
+        return None, (f'"{name}" must be {DATE_EXAMPLE}, not {_describe(value)}; '
+                      f'write "{name}": {_suggest_date(value)}')
     if not isinstance(value, dict):
         return None, f'"{name}" must be {DATE_EXAMPLE}, not {_describe(value)}'
     parts = value.get("date-parts")
@@ -349,7 +352,8 @@ def _date_problem(name: str, value) -> tuple[None, str] | None:
         return None, f'"{name}" must be {DATE_EXAMPLE} (or {{"literal": "Spring 2019"}})'
     if not (isinstance(parts, list) and 1 <= len(parts) <= 2 and all(isinstance(p, list) and 1 <= len(p) <= 3
                                                                       for p in parts)):
-        return None, f'"date-parts" in "{name}" must be a list of one or two [year, month, day] lists, such as [[2019, 5, 1]]'
+        return None, (f'"date-parts" in "{name}" must be a list of one or two [year, month, day] lists, '
+                      "such as [[2019, 5, 1]]")
     for index, date in enumerate(parts):
         if index == 1 and [str(p).strip() for p in date] == ["0"]:   # [[2014], [0]]: an open range
             continue
@@ -361,7 +365,8 @@ def _date_problem(name: str, value) -> tuple[None, str] | None:
 def _date_numbers_problem(date: list) -> str | None:
     numbers = []
     for part in date:
-        if isinstance(part, bool) or not isinstance(part, (int, str)) or not re.fullmatch(r"-?\d+", str(part).strip()):
+        if isinstance(part, bool) or not isinstance(part, (int, str)) \
+                or not re.fullmatch(r"-?\d+", str(part).strip()):
             return f"has {_describe(part)} where a year, month or day number belongs"
         numbers.append(int(str(part)))
     if numbers[0] == 0:
@@ -373,7 +378,7 @@ def _date_numbers_problem(date: list) -> str | None:
     return None
 
 
-def _suggest_date(value) -> str:
+def _suggest_date(value: Any) -> str:
     match = re.fullmatch(r"\s*(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?\s*", str(value))
     if match:
         parts = ", ".join(str(int(g)) for g in match.groups() if g)
@@ -381,7 +386,7 @@ def _suggest_date(value) -> str:
     return f'{{"literal": {json.dumps(str(value), ensure_ascii=False)}}}'
 
 
-def _describe(value) -> str:
+def _describe(value: Any) -> str:
     if isinstance(value, bool):
         return f"the value {json.dumps(value)}"
     if isinstance(value, (int, float)):
@@ -402,7 +407,7 @@ class KeyIndex:
 
     COMMON = 200   # a trigram shared by more keys than this says little about which key was meant
 
-    def __init__(self, keys):
+    def __init__(self, keys: Iterable[str]):
         self.keys = list(keys)
         self.grams: dict[str, list[str]] = {}
         for key in self.keys:

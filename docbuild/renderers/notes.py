@@ -6,6 +6,7 @@ unnumbered and alphabetical (the style's sort key), so the reader follows one nu
 """
 from __future__ import annotations
 
+import re
 from typing import Callable
 
 from markupsafe import Markup, escape
@@ -25,7 +26,10 @@ def note_text(note: Note, ctx: RenderContext, target: Target) -> str:
             parts.append(isolate(ctx.style.full(cite.key, cite.locator), ctx))
         else:
             see = escape(ctx.locale.gettext("See note %(number)s") % {"number": cite.first_note})
-            parts.append(f"{isolate(ctx.style.short(cite.key, cite.locator), ctx)}. {see}.")
+            short = ctx.style.short(cite.key, cite.locator)
+            # "Does it hurt?" or "Smith et al." already end their sentence
+            stop = "" if re.search(r"[.?!…]\W*$", re.sub(r"<[^>]+>", "", short)) else "."
+            parts.append(f"{isolate(short, ctx)}{stop} {see}.")
     return "<br/>".join(parts)
 
 
