@@ -11,7 +11,7 @@ out the footnotes they call:
 
 - "drop" (the lost notes): when a line overflows the page and orphans/widows forbid breaking
   before it, WeasyPrint moves the page's last placed notes to the next page until the line fits,
-  then places the line and ends the page (lines 375-417, the fix for upstream #2432). That exit
+  then places the line and ends the page (lines 376-417, the fix for upstream #2432). That exit
   leaves the loop before the code that lays out the notes *called in that line* (lines 431-468),
   so their bodies never leave the wait list (`context.footnotes`): the call is printed, the note
   is on no page, nothing is logged. Fixed by laying out those notes and moving them on too, after

@@ -151,8 +151,8 @@ def _note_problems(ctx: RenderContext, document) -> list[Problem]:
     if ctx.edition.notes != "page":
         return []
     from ..notecheck import check_notes
-    placement = check_notes(document)
     calls = {n.number: (c.path, n.line) for c in ctx.book.chapters for n in c.notes}
+    placement = check_notes(document, expected=sorted(calls))   # a note lost with its call counts too
     bad = [(n, "is missing from the PDF") for n in placement.missing]
     bad += [(n, "is printed before the page of its call") for n in placement.early]
     bad += [(n, "is printed more than one page after its call") for n in placement.late]
