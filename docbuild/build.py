@@ -21,7 +21,7 @@ from . import freshness, renderers
 from .inputs import Checked, brand_editions, check_inputs
 from .editions import Edition, output_name
 from .errors import DocError, Problem
-from .outputs import Output, write_all
+from .outputs import Output, signals_held, write_all
 from .renderers import RenderContext
 
 DEFAULT_FORMATS = ("pdf", "epub")
@@ -129,9 +129,11 @@ def _work(index: int) -> list[Output]:
 
 def _quiet_worker() -> None:
     # Ctrl-C reaches every process of the terminal's group: the parent alone decides, and stops
-    # the workers with SIGTERM, so no worker prints a KeyboardInterrupt traceback
+    # the workers with SIGTERM, so no worker prints a KeyboardInterrupt traceback. The workers are
+    # forked with both signals blocked (see _render), so none lands before these handlers are set.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
 
 
 def _render(groups: list[Group], progress: Callable[[str], None]) -> list[list[Output]]:
@@ -147,7 +149,9 @@ def _render(groups: list[Group], progress: Callable[[str], None]) -> list[list[O
         max_workers=min(len(groups), os.cpu_count() or 1), mp_context=multiprocessing.get_context("fork"),
         initializer=_quiet_worker)
     try:
-        return _collect([pool.submit(_work, i) for i in range(len(groups))])
+        with signals_held():   # the workers are forked here, and inherit the blocked signals
+            futures = [pool.submit(_work, i) for i in range(len(groups))]
+        return _collect(futures)
     finally:
         _stop(pool)
         _GROUPS.clear()

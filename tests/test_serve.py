@@ -23,9 +23,14 @@ import pytest
 
 from conftest import FIXTURES, ROOT, copy_book
 
-sync_api = pytest.importorskip("playwright.sync_api")
-CHROMIUM = Path("/usr/bin/chromium")
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium")
+from playwright import sync_api  # noqa: E402  (a test dependency: pip install -e ".[test]")
+
+CHROMIUM = Path("/usr/bin/chromium")   # Debian's chromium (.ci/run installs it); never a browser download
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _chromium_is_installed():
+    assert CHROMIUM.exists(), "the preview's browser test needs Debian's chromium: apt-get install chromium"
 BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 DEADLINE = 30.0   # seconds for any one state to be reached

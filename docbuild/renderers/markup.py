@@ -133,15 +133,24 @@ def _link_close(self, tokens, idx, options, env) -> str:
 
 
 def _heading_open(self, tokens, idx, options, env) -> str:
-    return f"<{_level(tokens[idx].tag)}>"
+    return f"<{_level(tokens, idx, env)}>"
 
 
 def _heading_close(self, tokens, idx, options, env) -> str:
-    return f"</{_level(tokens[idx].tag)}>\n"
+    opening = next(i for i in range(idx - 1, -1, -1) if tokens[i].type == "heading_open")
+    return f"</{_level(tokens, opening, env)}>\n"
 
 
-def _level(tag: str) -> str:
-    return "h2" if tag == "h1" else tag   # the chapter title is the only h1
+def _level(tokens, idx: int, env) -> str:
+    """The chapter title is the only h1, and no level is skipped (h1 then h3 confuses screen
+    readers): each heading is at most one level below the one before it."""
+    levels = env.setdefault("levels", {})
+    if idx not in levels:
+        before = [lvl for i, lvl in sorted(levels.items()) if i < idx]
+        previous = before[-1] if before else 1
+        wanted = max(2, int(tokens[idx].tag[1]))
+        levels[idx] = min(wanted, previous + 1)
+    return f"h{levels[idx]}"
 
 
 def _callout_open(self, tokens, idx, options, env) -> str:

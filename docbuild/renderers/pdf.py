@@ -216,6 +216,8 @@ class PdfRenderer:
     def render(self, ctx: RenderContext) -> bytes:
         import calendar
         document = layout(ctx)
+        from . import pagemap
+        pagemap.remember(ctx, document)   # the EPUB of this build reuses the page map
         # fontTools stamps each font subset with the current time unless SOURCE_DATE_EPOCH says otherwise
         epoch = calendar.timegm(ctx.book.config.date.timetuple())
         with _environ(SOURCE_DATE_EPOCH=str(epoch)):
