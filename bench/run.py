@@ -36,9 +36,12 @@ import generate  # noqa: E402  (bench/generate.py, next to this file)
 PYTHON = sys.executable
 SIZES = tuple(generate.SIZES)
 # WeasyPrint alone on the very print HTML docbuild renders, with docbuild's fontconfig isolation
-WEASYPRINT_ALONE = ("from docbuild.pdf import _isolate_fonts; _isolate_fonts(); import sys, weasyprint; "
-                    "weasyprint.HTML(filename=sys.argv[1]).write_pdf(sys.argv[2], pdf_variant='pdf/ua-1')")
-FONT_VARS = ("FONTCONFIG_FILE", "DOCBUILD_FONTCONFIG_SET")   # each child sets these up itself
+WEASYPRINT_ALONE = ("import sys; from pathlib import Path; sys.path.insert(0, '.'); "
+                    "from docbuild.renderers.pdf import font_configuration; import weasyprint; "
+                    "fonts = font_configuration((Path('fonts'),)); "
+                    "weasyprint.HTML(filename=sys.argv[1]).write_pdf(sys.argv[2], pdf_variant='pdf/ua-1', "
+                    "font_config=fonts)")
+FONT_VARS = ("FONTCONFIG_FILE",)   # each child sets these up itself
 
 
 @dataclass
@@ -144,11 +147,11 @@ def pandoc_cmd(book: Path, work: Path) -> list[str]:
 
 def fontconfig_env() -> dict[str, str]:
     """The environment docbuild runs WeasyPrint in: fontconfig limited to the project's fonts."""
-    code = ("from docbuild.pdf import _isolate_fonts; import os; _isolate_fonts(); "
-            "print(os.environ['FONTCONFIG_FILE'])")
-    conf = subprocess.run([PYTHON, "-c", code], cwd=ROOT, env=child_env(), capture_output=True,
-                          text=True, check=True).stdout.strip()
-    return child_env({"FONTCONFIG_FILE": conf})
+    import tempfile
+    folder = Path(tempfile.mkdtemp(prefix="bench-fonts-"))
+    (folder / "fonts.conf").write_text(f'<?xml version="1.0"?><fontconfig><dir>{ROOT / "fonts"}</dir>'
+                                       f"<cachedir>{folder / 'cache'}</cachedir></fontconfig>")
+    return child_env({"FONTCONFIG_FILE": str(folder / "fonts.conf")})
 
 
 # --- one size ------------------------------------------------------------------------------------
@@ -167,10 +170,12 @@ def prepare(size: str, work: Path, flags: set[str]) -> tuple[Path, Path, dict]:
     """Generate the book and build its print HTML (for WeasyPrint alone)."""
     book = work / "book"
     stats = asdict(generate.generate(size, book))
-    first = measure(build_cmd(book, work / "html", ("html",), flags, force=False))
+    html = work / "html" / f"bench-{size}.html"
+    html.parent.mkdir(parents=True, exist_ok=True)
+    first = measure([PYTHON, str(HERE / "print_html.py"), str(book), str(html)])   # the PDF's own HTML
     if first.code != 0:
         raise RuntimeError(f"building the {size} book failed:\n{first.output}")
-    return book, work / "html" / f"bench-{size}.html", stats
+    return book, html, stats
 
 
 Commands = dict[str, tuple[list[str], dict[str, str] | None]]
