@@ -137,19 +137,24 @@ def check(book_dir: Path, brand_dir: Path | None, catalogue: Path | None, strict
     click.echo(f"ok: {len(book.chapters)} chapters, {notes} notes, {len(book.references)} references cited")
 
 
-@main.command("new-brand")
-@click.argument("folder", type=click.Path(path_type=Path))
-def new_brand(folder: Path) -> None:
-    """Write a commented brand pack into FOLDER, ready to edit."""
-    from .scaffold import new_brand as scaffold
+def _scaffold(write, folder: Path, next_step: str) -> None:
+    """Run a scaffold; list what it wrote, or report why it could not."""
     try:
-        written = scaffold(folder)
+        written = write(folder)
     except DocError as exc:
         _report(exc.problems)
         sys.exit(1)
     for path in written:
         click.echo(f"wrote {path}")
-    click.echo(f"next: edit {folder / 'brand.toml'}, then: python make_docs.py build --brand {folder}")
+    click.echo(f"next: {next_step}")
+
+
+@main.command("new-brand")
+@click.argument("folder", type=click.Path(path_type=Path))
+def new_brand(folder: Path) -> None:
+    """Write a commented brand pack into FOLDER, ready to edit."""
+    from .scaffold import new_brand as scaffold
+    _scaffold(scaffold, folder, f"edit {folder / 'brand.toml'}, then: python make_docs.py build --brand {folder}")
 
 
 @main.command("new-book")
@@ -157,14 +162,7 @@ def new_brand(folder: Path) -> None:
 def new_book(folder: Path) -> None:
     """Write a starter book into FOLDER: book.toml with every key, a chapter showing each feature."""
     from .scaffold import new_book as scaffold
-    try:
-        written = scaffold(folder)
-    except DocError as exc:
-        _report(exc.problems)
-        sys.exit(1)
-    for path in written:
-        click.echo(f"wrote {path}")
-    click.echo(f"next: python make_docs.py build --book {folder}")
+    _scaffold(scaffold, folder, f"python make_docs.py build --book {folder}")
 
 
 @main.command()

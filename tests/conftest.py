@@ -71,27 +71,27 @@ def branded(tmp_path_factory) -> dict[str, dict[str, Path]]:
     return out
 
 
+def _each_page(built, read) -> dict:
+    """`read(page)` for every page of each built PDF, once per session."""
+    import pdfplumber
+    found = {}
+    for name in built:
+        with pdfplumber.open(built[name]["pdf"]) as pdf:
+            found[name] = [read(page) for page in pdf.pages]
+    return found
+
+
 @pytest.fixture(scope="session")
 def pdf_pages(built):
     """The text of every page of each built PDF, extracted once per session."""
-    import pdfplumber
-    pages = {}
-    for name in built:
-        with pdfplumber.open(built[name]["pdf"]) as pdf:
-            pages[name] = [page.extract_text() or "" for page in pdf.pages]
-    return pages
+    return _each_page(built, lambda page: page.extract_text() or "")
 
 
 @pytest.fixture(scope="session")
 def pdf_notes(built):
     """Each built PDF's notes per page: {name: [(calls, {number: text}) for each page]}."""
-    import pdfplumber
     from pdf_reading import calls_on_page, notes_on_page
-    found = {}
-    for name in built:
-        with pdfplumber.open(built[name]["pdf"]) as pdf:
-            found[name] = [(calls_on_page(page), notes_on_page(page)) for page in pdf.pages]
-    return found
+    return _each_page(built, lambda page: (calls_on_page(page), notes_on_page(page)))
 
 
 @pytest.fixture(scope="session")
