@@ -752,6 +752,9 @@ def name_parts(person: dict) -> dict[str, str]:
         return parts
     if person.get("parse-names") in (False, "false"):
         return parts
+    given = parts.get("given", "")
+    if re.fullmatch(r"[A-Z]{2,4}", given):   # "IE", as PubMed and AMA write initials: two initials,
+        parts["given"] = ". ".join(given) + "."   # not one name ("Dohns IE", never "Dohns I")
     if "suffix" not in parts and (match := re.fullmatch(r"(.+?),!? +(\S.*)", parts.get("given", ""))):
         parts.update({"given": match.group(1), "suffix": match.group(2)})   # "John, III"
     if {"non-dropping-particle", "dropping-particle"} & set(parts):

@@ -521,3 +521,11 @@ def test_csl_test_suite_expected_output(tmp_path):
     fixed = sorted(set(DIFFERENCES) - set(different))
     assert not fixed, f"these now match the expected output: remove them from DIFFERENCES: {fixed}"
     assert len(same) >= 380
+
+
+def test_undotted_initials_stay_initials():
+    """PubMed and AMA write a given name as initials ("IE"): both letters print, not "Dohns I"."""
+    entries = {"x": {"id": "x", "type": "article-journal", "title": "T",
+                     "author": [{"family": "Dohns", "given": "IE"}, {"family": "Li", "given": "Jo"}]}}
+    for style in ("ama", "vancouver"):
+        assert CitationStyle(entries, style).entry("x").startswith("Dohns IE, Li J")
