@@ -32,12 +32,13 @@ class Resources:
 
 def print_document(ctx: RenderContext, resources: Resources) -> str:
     theme, edition = ctx.theme, ctx.edition
+    backlinks = resources.inline_css   # the shared HTML file links back; paper has nothing to click
     target = Target(note=lambda n: _pdf_note(n, ctx, target) if edition.notes == "page" else _endnote_call(n),
                     image_src=lambda rel: resources.url("book", rel), gettext=ctx.locale.gettext,
                     inline_cite=inline_cite(ctx), keep_compounds=not edition.hyphenate,
                     rtl=ctx.locale.direction == "rtl")
     chapters = [{"id": c.id, "title": c.title, "html": Markup(chapter_html(c, target)),
-                 "endnotes": Markup(_endnotes(c.notes, ctx, target) if edition.notes == "chapter" else "")}
+                 "endnotes": Markup(_endnotes(c.notes, ctx, target, backlinks) if edition.notes == "chapter" else "")}
                 for c in ctx.book.chapters]
     logo = theme.brand.logo
     data = base_data(ctx, resources.url("brand", logo[0]) if logo else "",
@@ -62,12 +63,13 @@ def _endnote_call(note: Note) -> str:
     return f'<sup class="endnote-call" id="call-{n}"><a href="#note-{n}">{n}</a></sup>'
 
 
-def _endnotes(notes: tuple[Note, ...], ctx: RenderContext, target: Target) -> str:
+def _endnotes(notes: tuple[Note, ...], ctx: RenderContext, target: Target, backlinks: bool) -> str:
     if not notes:
         return ""
     back = escape(ctx.locale.gettext("Back to text"))
-    items = "".join(f'<li id="note-{n.number}" value="{n.number}">{note_text(n, ctx, target)} '
-                    f'<a class="backlink" href="#call-{n.number}" aria-label="{back}">↩</a></li>' for n in notes)
+    link = lambda n: f' <a class="backlink" href="#call-{n}">{back}</a>' if backlinks else ""
+    items = "".join(f'<li id="note-{n.number}" value="{n.number}">{note_text(n, ctx, target)}{link(n.number)}</li>'
+                    for n in notes)
     return f'<section class="endnotes"><h2>{escape(ctx.locale.gettext("Notes"))}</h2><ol>{items}</ol></section>'
 
 

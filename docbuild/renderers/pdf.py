@@ -142,7 +142,11 @@ def _problems(records, refused: list[str]) -> list[Problem]:
         message = record.getMessage()
         if any(url in message for url in refused):
             continue
-        if any(word in message.lower() for word in ("ignored", "invalid", "failed")):
+        if ".notdef glyph" in message:   # the coverage check missed a character: never an empty box
+            problems.append(Problem(Location("(print HTML)"), "a character has no glyph in the handout's "
+                                    f"fonts ({message.split(': ', 1)[-1]}): add a font that covers it to "
+                                    "the brand pack's fonts/ folder"))
+        elif any(word in message.lower() for word in ("ignored", "invalid", "failed")):
             problems.append(Problem(Location("(print HTML)"), f"WeasyPrint cannot use this CSS: {message}"))
     return problems
 
