@@ -4,11 +4,15 @@ import signal
 import sys
 
 # Ctrl-C or a kill while the modules load (before the command line sets its own handlers) ends the
-# run quietly: nothing has been written yet, and a traceback would only alarm the user.
+# run quietly once they have loaded: nothing has been written yet, and a signal that interrupts an
+# import can surface as a RuntimeError with a traceback, which would only alarm the user.
+_received: list[int] = []
 for _signal in (signal.SIGINT, signal.SIGTERM):
-    signal.signal(_signal, lambda signum, frame: sys.exit(128 + signum))
+    signal.signal(_signal, lambda signum, frame: _received.append(signum))
 
 from docbuild.cli import main  # noqa: E402
 
 if __name__ == "__main__":
+    if _received:
+        sys.exit(128 + _received[0])
     main()

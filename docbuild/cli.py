@@ -19,8 +19,34 @@ BOOK = click.option("--book", "book_dir", type=click.Path(path_type=Path), defau
 STRICT = click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 
 
+_PENDING: list[int] = []
+
+
 def _stop(signum, frame) -> None:
+    """Ctrl-C or a kill: stop with KeyboardInterrupt, so `finally` blocks clean up.
+
+    Not while Python is importing a module: there (in 3.11) an exception raised in a class body's
+    __set_name__ comes out as a RuntimeError with a traceback. The stop is retried a moment later.
+    """
+    if _importing(frame):
+        _PENDING.append(signum)
+        signal.setitimer(signal.ITIMER_REAL, 0.02)
+        return
+    _PENDING.clear()
     raise KeyboardInterrupt
+
+
+def _retry(signum, frame) -> None:
+    if _PENDING:
+        _stop(_PENDING[-1], frame)
+
+
+def _importing(frame) -> bool:
+    while frame is not None:
+        if frame.f_code.co_filename.startswith("<frozen importlib"):
+            return True
+        frame = frame.f_back
+    return False
 
 
 def _quiet_interrupts(unraisable) -> None:
@@ -57,8 +83,9 @@ class Progress:
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """Build clinic patient information into a printable PDF and an EPUB 3."""
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _stop)
+    signal.signal(signal.SIGALRM, _retry)
     sys.unraisablehook = _quiet_interrupts
     if ctx.invoked_subcommand is None:
         ctx.invoke(build)
