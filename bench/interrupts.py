@@ -3,8 +3,10 @@
 Starts one- and two-brand builds of the default book, each into an OUT folder holding previous
 files, and at a random moment sends SIGINT (to the process group, as Ctrl-C does) or SIGTERM (to
 the group, or to the parent alone, as `kill` does). A CPU-bound process runs beside them (load).
-Counts, over all runs: tracebacks printed, OUT folders changed or left with temporary files, and
-worker processes still alive afterwards. Every figure should be 0.
+Counts, over all runs: tracebacks printed, OUT folders half-changed (some files new, some old, or
+a file incomplete; all old, or all new and complete when the signal came after the outputs moved
+into place, is right) or left with temporary files, and worker processes still alive afterwards.
+Every figure should be 0.
 """
 from __future__ import annotations
 
@@ -38,6 +40,12 @@ def _previous(out: Path, brands: list[Path]) -> dict[str, bytes]:
 
 def _files(out: Path) -> dict[str, bytes]:
     return {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+
+
+def _whole(path: Path) -> bool:
+    data = path.read_bytes()
+    return data.startswith(b"%PDF") and data.rstrip().endswith(b"%%EOF") if path.suffix == ".pdf" \
+        else data.startswith(b"PK")
 
 
 def _descendants(pid: int) -> list[int]:
@@ -78,7 +86,11 @@ def one_run(work: Path, rng: random.Random) -> dict[str, int]:
     alive = [c for c in children if os.path.exists(f"/proc/{c}") and "zombie" not in open(f"/proc/{c}/status").read()]
     after = _files(out)
     temps = [n for n in after if n.endswith(".tmp")]
-    changed = not finished and after != before
+    # all or nothing: every previous file untouched, or every output new and complete (the signal
+    # came after the outputs had moved into place); anything else is a half-written OUT
+    replaced = [n for n in before if after.get(n) != before[n]]
+    complete = all(_whole(out / n) for n in after if n.endswith((".pdf", ".epub")))
+    changed = not finished and bool(replaced) and (len(replaced) != len(before) or not complete)
     return {"runs": 1, "finished": int(finished), "tracebacks": int("Traceback" in stderr or "Exception ignored" in stderr),
             "changed": int(changed), "temps": int(bool(temps)), "alive": len(alive)}
 
@@ -107,7 +119,7 @@ def main() -> None:
         load.join(timeout=5)
     print(f"{totals['runs']} runs in {time.monotonic() - start:.0f} s (with a CPU-bound process beside them): "
           f"{totals['finished']} finished before the signal; tracebacks {totals['tracebacks']}, "
-          f"OUT changed {totals['changed']}, temporary files left {totals['temps']}, workers left {totals['alive']}")
+          f"OUT half-changed {totals['changed']}, temporary files left {totals['temps']}, workers left {totals['alive']}")
 
 
 if __name__ == "__main__":
