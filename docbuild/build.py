@@ -66,7 +66,7 @@ def build(book_dir: Path, out: Path, brand_dirs: tuple[Path, ...] = (), formats:
     report.timings["render"] = time.perf_counter() - start
     start = time.perf_counter()
     outputs = [o for group, files in zip(stale, results) for o in files]
-    write_all(outputs, {g.out: (g.stamp, [o for o in outputs if o.path.parent == g.out]) for g in stale})
+    write_all(outputs, [(g.out, g.stamp, files) for g, files in zip(stale, results)])
     report.written = [Written(o.path, len(o.data), o.pages) for o in outputs]
     report.timings["write"] = time.perf_counter() - start
     return report
@@ -144,6 +144,8 @@ def _render(groups: list[Group], progress: Callable[[str], None]) -> list[list[O
             results.append(render_group(group))
         return results
     _GROUPS[:] = groups
+    from .renderers.pdf import private_root
+    private_root()   # made here, so the workers' font folders are inside it and removed with it
     progress(f"rendering {len(groups)} brands and editions")
     pool = concurrent.futures.ProcessPoolExecutor(
         max_workers=min(len(groups), os.cpu_count() or 1), mp_context=multiprocessing.get_context("fork"),

@@ -5,6 +5,7 @@ A user error prints `PATH:LINE: error: MESSAGE` for every problem and exits 1; a
 """
 from __future__ import annotations
 
+import os
 import signal
 import sys
 from pathlib import Path
@@ -83,9 +84,9 @@ class Progress:
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """Build clinic patient information into a printable PDF and an EPUB 3."""
+    signal.signal(signal.SIGALRM, _retry)   # first: _stop may set the timer
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, _stop)
-    signal.signal(signal.SIGALRM, _retry)
     sys.unraisablehook = _quiet_interrupts
     if ctx.invoked_subcommand is None:
         ctx.invoke(build)
@@ -215,3 +216,38 @@ def report(book_dir: Path, as_json: bool) -> None:
     except DocError as exc:
         _report(exc.problems)
         sys.exit(1)
+
+
+def run() -> None:
+    """The command line as a program (make_docs.py and the `docbuild` script).
+
+    When the build is interrupted, its worker processes were stopped mid-task: one stopped while
+    writing its result leaves concurrent.futures' manager thread waiting for the rest for ever, and
+    Python's exit waits for that thread. Nothing they hold is wanted, so after cleaning up what is
+    ours (private font folders) the program exits at once.
+    """
+    try:
+        main.main(standalone_mode=False)
+        signal.setitimer(signal.ITIMER_REAL, 0)   # no retried stop after the work is done
+        if _PENDING:
+            _abort()
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        _abort()
+    except click.exceptions.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+
+
+def _abort() -> None:
+    signal.setitimer(signal.ITIMER_REAL, 0)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)   # a second Ctrl-C while leaving changes nothing
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    click.echo("Aborted!", err=True)
+    pdf = sys.modules.get("docbuild.renderers.pdf")
+    if pdf is not None:
+        pdf._release()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(130)

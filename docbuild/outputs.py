@@ -40,8 +40,11 @@ def signals_held():
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
-def write_all(outputs: list[Output], records: dict[Path, tuple[str, list[Output]]]) -> None:
-    """Write every output, then the freshness record of each folder; on any failure, none."""
+def write_all(outputs: list[Output], records) -> None:
+    """Write every output, then the freshness record of each group; on any failure, none.
+
+    `records`: (folder, fingerprint, outputs) for each group (several editions share a folder),
+    or {folder: (fingerprint, outputs)}."""
     temps: dict[Path, Path] = {}
     try:
         with signals_held():
@@ -50,7 +53,8 @@ def write_all(outputs: list[Output], records: dict[Path, tuple[str, list[Output]
                 temps[output.path] = _temp(output.path, output.data)
             for output in outputs:
                 os.replace(temps.pop(output.path), output.path)
-            for folder, (stamp, written) in records.items():
+            groups = [(f, *r) for f, r in records.items()] if isinstance(records, dict) else records
+            for folder, stamp, written in groups:   # one record per group: editions share a folder
                 freshness.record(folder, stamp, {o.path.name: o.pages for o in written})
     except OSError as exc:
         raise DocError([_problem(exc)]) from None

@@ -111,8 +111,17 @@ def test_a_build_restores_the_environment_and_uses_a_private_font_config(tmp_pat
     assert dict(os.environ) == before
     from docbuild.renderers import pdf
     folders = [Path(c).parent for c in _fontconfig_files(pdf)]
-    assert folders and all(oct(f.stat().st_mode)[-3:] == "700" and f.name.startswith("docbuild-fonts-")
-                           for f in folders)
+    assert folders and all(oct(f.stat().st_mode)[-3:] == "700" == oct(f.parent.stat().st_mode)[-3:]
+                           and f.parent.name.startswith("docbuild-fonts-") for f in folders)
+
+
+def test_no_private_folder_is_left_behind_by_a_build_with_workers(tmp_path):
+    import tempfile
+    before = set(Path(tempfile.gettempdir()).glob("docbuild-fonts-*"))
+    result = run_cli("build", "--book", str(FIXTURES / "small"), "--brand", str(ROOT / "brands" / "riverside"),
+                     "--brand", str(ROOT / "brands" / "harbour"), "--out", str(tmp_path / "out"), "--format", "pdf")
+    assert result.returncode == 0, result.stderr
+    assert set(Path(tempfile.gettempdir()).glob("docbuild-fonts-*")) == before
 
 
 def _fontconfig_files(pdf_module) -> list[str]:

@@ -146,3 +146,12 @@ def test_several_brands_report_every_brand_error(tmp_path):
                      "--brand", str(ROOT / "brands" / "harbour"), "--out", str(tmp_path / "out"))
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "bad/brand.toml:2: error: " in result.stderr
+
+
+def test_several_editions_in_one_folder_are_each_up_to_date(tmp_path):
+    args = ("build", "--book", str(FIXTURES / "small"), "--out", str(tmp_path), "--format", "pdf",
+            "--edition", "standard", "--edition", "large-print")
+    assert run_cli(*args).returncode == 0
+    again = run_cli(*args)
+    assert again.returncode == 0 and "wrote" not in again.stdout, again.stdout
+    assert "small-test-book.pdf" in again.stdout and "small-test-book-large-print.pdf" in again.stdout

@@ -32,12 +32,30 @@ FONTS_CONF = """<?xml version="1.0"?>
 """
 _FONT_CONFIGS: dict[tuple, object] = {}   # reused by later renders in this process
 _PRIVATE_FOLDERS: list[Path] = []
+_ROOT: list[Path] = []   # the folder the private font folders go in, made by the first process
+
+
+def private_root() -> Path:
+    """A private (0700) folder for font configurations. Made before worker processes are forked,
+    it is theirs too, and the parent removes it with everything workers left in it (they are
+    stopped without running atexit)."""
+    if not _ROOT:
+        _ROOT.append(Path(tempfile.mkdtemp(prefix="docbuild-fonts-")))
+        _PRIVATE_FOLDERS.append(_ROOT[0])
+        atexit.register(_release)
+        _OWNER.append(os.getpid())
+    return _ROOT[0]
+
+
+_OWNER: list[int] = []
 
 
 def _release() -> None:
     """At exit, before Python tears modules down: WeasyPrint's FontConfiguration.__del__ needs them
     (left to the end it prints "Exception ignored ... TypeError"), then our private folders."""
     _FONT_CONFIGS.clear()
+    if _OWNER and _OWNER[0] != os.getpid():
+        return   # a forked worker: its parent removes the folder
     for folder in _PRIVATE_FOLDERS:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -65,10 +83,7 @@ def font_configuration(folders: tuple[Path, ...], scope: object = None):
     key = (tuple(str(f) for f in folders), scope)
     if key not in _FONT_CONFIGS:
         from weasyprint.text.fonts import FontConfiguration
-        private = Path(tempfile.mkdtemp(prefix="docbuild-fonts-"))   # 0700, unpredictable name
-        if not _PRIVATE_FOLDERS:
-            atexit.register(_release)
-        _PRIVATE_FOLDERS.append(private)
+        private = Path(tempfile.mkdtemp(prefix="config-", dir=private_root()))   # 0700, unpredictable
         dirs = "\n".join(f"  <dir>{_xml(str(f))}</dir>" for f in folders if f.is_dir())
         (private / "fonts.conf").write_text(FONTS_CONF.format(dirs=dirs, cache=_xml(str(private / "cache"))))
         with _environ(FONTCONFIG_FILE=str(private / "fonts.conf")):
