@@ -10,9 +10,9 @@ _received: list[int] = []
 for _signal in (signal.SIGINT, signal.SIGTERM):
     signal.signal(_signal, lambda signum, frame: _received.append(signum))
 
-from docbuild.cli import main  # noqa: E402
+from docbuild.cli import run  # noqa: E402
 
 if __name__ == "__main__":
     if _received:
         sys.exit(128 + _received[0])
-    main()
+    run()
