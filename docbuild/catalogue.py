@@ -508,7 +508,8 @@ class DaskRunner:
             raise DocError([Problem(Location("--executor"), "a Dask executor needs Dask's distributed "
                                     'package, which is not installed: pip install -e ".[cluster]"')]) from None
         try:
-            self.client = Client(f"tcp://{address}", timeout=10)
+            # how long to wait for the scheduler: DOCBUILD_DASK_TIMEOUT seconds (default 10)
+            self.client = Client(f"tcp://{address}", timeout=float(os.environ.get("DOCBUILD_DASK_TIMEOUT", "10")))
         except OSError as exc:
             raise DocError([Problem(Location("--executor"), f"cannot reach the Dask scheduler at {address}: "
                                     f"{exc}")]) from None

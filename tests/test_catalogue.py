@@ -279,7 +279,7 @@ def test_pages_are_counted_without_reading_every_object(built):
 # ---- the terminal -----------------------------------------------------------------------------
 
 def test_a_terminal_gets_a_progress_bar_instead_of_a_line_per_file(tmp_path):
-    pytest.importorskip("tqdm")
+    import tqdm  # noqa: F401  (a dependency)
     book = _make_book(tmp_path / "alpha", BOOKS["alpha"])
     other = _make_book(tmp_path / "beta", BOOKS["beta"])
     command = [sys.executable, str(ROOT / "make_docs.py"), "build", "--book", str(book), "--book", str(other),
@@ -308,7 +308,7 @@ def test_a_terminal_gets_a_progress_bar_instead_of_a_line_per_file(tmp_path):
 
 @pytest.fixture(scope="module")
 def cluster():
-    distributed = pytest.importorskip("distributed")
+    import distributed   # the [cluster] extra, installed by the README's set-up command
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                                   dashboard_address=None) as local:
         yield local.scheduler_address.removeprefix("tcp://")
@@ -355,8 +355,12 @@ def test_a_folder_travels_as_bytes_and_no_file_can_leave_it(tmp_path):
 
 
 def test_an_unreachable_scheduler_is_an_error_not_a_traceback(tmp_path):
-    pytest.importorskip("distributed")
+    import distributed  # noqa: F401
     library = _library(tmp_path / "lib")
-    result = _build(library, tmp_path / "out", "--executor", "dask://127.0.0.1:9", "--force")
+    os.environ["DOCBUILD_DASK_TIMEOUT"] = "2"   # nothing listens there: no need to wait the default 10 s
+    try:
+        result = _build(library, tmp_path / "out", "--executor", "dask://127.0.0.1:9", "--force")
+    finally:
+        del os.environ["DOCBUILD_DASK_TIMEOUT"]
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "--executor: error: cannot reach the Dask scheduler at 127.0.0.1:9" in result.stderr
