@@ -12,6 +12,7 @@ import concurrent.futures
 import multiprocessing
 import os
 import signal
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -133,6 +134,10 @@ def _quiet_worker() -> None:
     # forked with both signals blocked (see _render), so none lands before these handlers are set.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # a worker is stopped without atexit: WeasyPrint's own temporary folders go in the private
+    # folder its parent removes
+    from .renderers.pdf import private_root
+    tempfile.tempdir = str(private_root())
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
 
 

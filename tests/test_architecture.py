@@ -116,12 +116,15 @@ def test_a_build_restores_the_environment_and_uses_a_private_font_config(tmp_pat
 
 
 def test_no_private_folder_is_left_behind_by_a_build_with_workers(tmp_path):
-    import tempfile
-    before = set(Path(tempfile.gettempdir()).glob("docbuild-fonts-*"))
-    result = run_cli("build", "--book", str(FIXTURES / "small"), "--brand", str(ROOT / "brands" / "riverside"),
-                     "--brand", str(ROOT / "brands" / "harbour"), "--out", str(tmp_path / "out"), "--format", "pdf")
+    # a TMPDIR of its own: other test processes make font folders of their own meanwhile
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    result = subprocess.run([sys.executable, str(ROOT / "make_docs.py"), "build", "--book", str(FIXTURES / "small"),
+                             "--brand", str(ROOT / "brands" / "riverside"), "--brand", str(ROOT / "brands" / "harbour"),
+                             "--out", str(tmp_path / "out"), "--format", "pdf"], capture_output=True, text=True,
+                            env={**os.environ, "TMPDIR": str(temp)})
     assert result.returncode == 0, result.stderr
-    assert set(Path(tempfile.gettempdir()).glob("docbuild-fonts-*")) == before
+    assert list(temp.iterdir()) == []
 
 
 def _fontconfig_files(pdf_module) -> list[str]:
