@@ -61,7 +61,7 @@ def build(book_dir: Path, out: Path, brand_dirs: tuple[Path, ...] = (), formats:
     checked = check_inputs(book_dir, brand_dirs, out, strict, editions)
     report.warnings = checked.warnings
     report.timings["check"] = time.perf_counter() - start
-    groups, stale = _groups(checked, out, formats or DEFAULT_FORMATS, force, report)
+    stale = _stale_groups(checked, out, formats or DEFAULT_FORMATS, force, report)
     start = time.perf_counter()
     results = _render(stale, progress)
     report.timings["render"] = time.perf_counter() - start
@@ -73,8 +73,9 @@ def build(book_dir: Path, out: Path, brand_dirs: tuple[Path, ...] = (), formats:
     return report
 
 
-def _groups(checked: Checked, out: Path, formats: tuple[str, ...], force: bool,
-            report: Report) -> tuple[list[Group], list[Group]]:
+def _stale_groups(checked: Checked, out: Path, formats: tuple[str, ...], force: bool,
+                  report: Report) -> list[Group]:
+    """Every brand × edition to render: those whose outputs are not already up to date."""
     several = len(checked.themes) > 1
     groups = []
     for theme in checked.themes:
@@ -94,7 +95,7 @@ def _groups(checked: Checked, out: Path, formats: tuple[str, ...], force: bool,
             report.up_to_date += [group.out / n for n in names]
         else:
             stale.append(group)
-    return groups, stale
+    return stale
 
 
 def _name(ctx: RenderContext, fmt: str, variant: str = "") -> str:

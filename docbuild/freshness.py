@@ -8,6 +8,7 @@ an output that was deleted or replaced is rebuilt. Checks are never skipped: onl
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -25,23 +26,29 @@ def fingerprint(ctx, formats: tuple[str, ...]) -> str:
     digest = hashlib.sha256(json.dumps({"version": __version__, "formats": list(formats),
                                         "edition": repr(ctx.edition)}, sort_keys=True).encode())
     book, theme = ctx.book, ctx.theme
-    for path in book.sources:   # the files load_book read, each inside the book
-        digest.update(str(path).encode() + b"\0" + read_inside(path, (book.root,), "input") + b"\0")
+    for path, data in sorted(book.sources.items()):   # the bytes load_book read, not read again
+        digest.update(str(path).encode() + b"\0" + data + b"\0")
     for rel, (_, data) in sorted(book.images.items()):
         digest.update(rel.encode() + b"\0" + data)
     for path in theme.brand.sources:
         digest.update(read_inside(path, (theme.brand.root,), "brand.toml"))
     _theme(digest, theme)
+    digest.update(_code_digest())
+    return digest.hexdigest()
+
+
+@functools.cache
+def _code_digest() -> bytes:
+    """The tool's own code, read once a process (a catalogue fingerprints hundreds of groups)."""
+    digest = hashlib.sha256()
     for path in sorted(PACKAGE.rglob("*.py")):
         digest.update(path.read_bytes())
-    return digest.hexdigest()
+    return digest.digest()
 
 
 def _theme(digest, theme) -> None:
     brand = theme.brand
-    for name, (text, _) in sorted(brand.templates.items()):
-        digest.update(name.encode() + text.encode())
-    for loader_name in theme.env.loader.list_templates():
+    for loader_name in theme.env.loader.list_templates():   # the brand's templates and the project's
         digest.update(loader_name.encode() + theme.env.loader.get_source(theme.env, loader_name)[0].encode())
     for name, text in [*sorted(theme.styles.items()), *brand.styles]:
         digest.update(name.encode() + text.encode())

@@ -88,7 +88,6 @@ def _check_glyphs(book: Book, themes: list[Theme], errors: Collector) -> None:
     """Every character of the book against the fonts that will set it, before any layout: a
     character no font covers is an error at its line, never an empty box on the page."""
     from .coverage import Coverage, uncovered_problems
-    from .files import InputError, read_inside
     from .theme import FONTS
     from .fonts import FONT_TYPES
     project = sorted(p for p in FONTS.iterdir() if p.suffix.lower() in FONT_TYPES)
@@ -100,14 +99,10 @@ def _check_glyphs(book: Book, themes: list[Theme], errors: Collector) -> None:
             continue
         seen.add(brand)
         coverage = Coverage([*project, *brand])
-        for path in book.sources:
-            try:
-                text = read_inside(path, (book.root,), "input").decode("utf-8", errors="replace")
-            except InputError:
-                continue   # already reported by load
+        for path, data in book.sources.items():   # the bytes load read: nothing is read again
             if path.suffix == ".json":
                 continue   # a reference's title prints as the style sets it; checked with the notes
-            for line, message in uncovered_problems(text, coverage):
+            for line, message in uncovered_problems(data.decode("utf-8", errors="replace"), coverage):
                 errors.error(path, line, message)
 
 

@@ -27,14 +27,15 @@ def load_book(root: Path, errors: Collector, today: dt.date | None = None) -> Bo
     if not root.is_dir():
         errors.error(root, 0, "the book folder does not exist")
         return None
-    config, lines = _config(root, errors)
+    config, lines, toml_bytes = _config(root, errors)
     if config is None:
         return None
     toml_path = root / "book.toml"
     _check_dates(config, toml_path, lines, errors, today or dt.date.today())
     refs_path = root / config.references
-    entries = _references(root, refs_path, toml_path, lines, errors)
     loader = _Loader(root, errors)
+    loader.sources[toml_path] = toml_bytes
+    entries = _references(root, refs_path, toml_path, lines, loader, errors)
     chapters = []
     for index, (path, line) in enumerate(_chapter_paths(root, config, toml_path, lines, errors), start=1):
         parsed = loader.chapter(path, line, toml_path)
@@ -43,25 +44,27 @@ def load_book(root: Path, errors: Collector, today: dt.date | None = None) -> Bo
     return assemble(root, config, chapters, entries, refs_path, loader.images, loader.sources, errors)
 
 
-def _config(root: Path, errors: Collector) -> tuple[BookConfig | None, dict]:
+def _config(root: Path, errors: Collector) -> tuple[BookConfig | None, dict, bytes]:
+    """book.toml as typed config, its key lines and its bytes."""
     path = root / "book.toml"
     try:
-        text = read_inside(path, (root,), "book.toml").decode("utf-8").removeprefix("\ufeff")
+        data = read_inside(path, (root,), "book.toml")
+        text = data.decode("utf-8").removeprefix("\ufeff")
     except InputError as exc:
         errors.error(path, 0, str(exc))
-        return None, {}
+        return None, {}, b""
     except UnicodeDecodeError:
         errors.error(path, 0, "the file is not UTF-8 text; save it as UTF-8")
-        return None, {}
+        return None, {}, b""
     read = parse_toml(path, text, errors)
     if read is None:
-        return None, {}
+        return None, {}, data
     values = validate(read[0], BOOK_SCHEMA, path, read[1], errors)
     if "title" not in values:
-        return None, read[1]
+        return None, read[1], data
     title = values["title"]
     ident = f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'docbuild:' + title)}"
-    return book_config(values, slugify(title), ident), read[1]
+    return book_config(values, slugify(title), ident), read[1], data
 
 
 def _check_dates(config: BookConfig, path: Path, lines: dict, errors: Collector, today: dt.date) -> None:
@@ -77,10 +80,11 @@ def _check_dates(config: BookConfig, path: Path, lines: dict, errors: Collector,
                        "with the clinician's name and credentials")
 
 
-def _references(root: Path, path: Path, toml_path: Path, lines: dict, errors: Collector) -> dict | None:
+def _references(root: Path, path: Path, toml_path: Path, lines: dict, loader: "_Loader",
+                errors: Collector) -> dict | None:
     line = lines.get(("references",), 0)
     try:
-        read_inside(path, (root,), "references file")
+        loader.sources[path] = read_inside(path, (root,), "references file")
     except InputError as exc:
         errors.error(toml_path if line else path, line, str(exc))
         return None
@@ -132,7 +136,7 @@ class _Loader:
     def __init__(self, root: Path, errors: Collector):
         self.root, self.errors = root, errors
         self.images: dict[str, tuple[str, bytes]] = {}
-        self.sources: list[Path] = [root / "book.toml"]
+        self.sources: dict[Path, bytes] = {}   # every text file read -> its bytes
 
     def chapter(self, path: Path, line: int, toml_path: Path) -> Parsed | None:
         where = (toml_path, line) if line else (path, 0)
@@ -146,7 +150,7 @@ class _Loader:
         except UnicodeDecodeError:
             self.errors.error(path, 0, "the chapter is not UTF-8 text; save it as UTF-8")
             return None
-        self.sources.append(path.resolve())
+        self.sources[path.resolve()] = data
         if not text.strip():
             self.errors.error(path, 1, "the chapter is empty")
             return None
@@ -183,13 +187,12 @@ class _Loader:
             return False
         if info.kind == "svg":
             base = (self.root / rel).parent
-            allowed = lambda ref: image_inside(base / ref, self.root)
-            for at, message in svg_problems(data, allowed):
+            problems = svg_problems(data, lambda ref: image_inside(base / ref, self.root))
+            for at, message in problems:
                 self.errors.error(chapter, line, f"the SVG image {src} (its line {at}): {message}")
-            if self.errors.errors and any(f"SVG image {src}" in p.message for p in self.errors.errors):
+            if problems:
                 return False
         self.images[rel] = (info.media_type, data)
-        self.sources.append(self.root / rel)
         return True
 
 

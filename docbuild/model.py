@@ -57,7 +57,7 @@ class Book:
     references: tuple[Reference, ...]          # the cited works, in order of first citation
     entries: dict = field(default_factory=dict)   # every CSL item by key (the style needs them all)
     images: dict = field(default_factory=dict)    # book-relative path -> (media type, bytes)
-    sources: tuple[Path, ...] = ()                # every file the book was read from
+    sources: dict = field(default_factory=dict)   # every text file the book was read from -> its bytes
 
 
 @dataclass(frozen=True)

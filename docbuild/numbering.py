@@ -41,7 +41,7 @@ class _Keys:
 
 
 def assemble(root: Path, config: BookConfig, parsed: list[tuple[int, Path, Parsed]], entries: dict | None,
-             refs_path: Path, images: dict, sources: list[Path], errors: Collector) -> Book:
+             refs_path: Path, images: dict, sources: dict, errors: Collector) -> Book:
     keys = _Keys(entries, errors)
     chapters, number = [], 0
     for index, path, chapter in parsed:
@@ -65,7 +65,7 @@ def assemble(root: Path, config: BookConfig, parsed: list[tuple[int, Path, Parse
     references = tuple(Reference(k, entries[k][0], entries[k][1], tuple(keys.notes[k])) for k in order)
     all_entries = {k: e for k, (e, _) in (entries or {}).items()}
     return Book(root, config, tuple(chapters), references, all_entries, dict(images),
-                tuple(dict.fromkeys([*sources, refs_path])))
+                dict(sources))
 
 
 def _note(call, number: int, chapter: Parsed, chapter_id: str, path: Path, keys: _Keys) -> Note:

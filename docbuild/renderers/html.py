@@ -104,7 +104,7 @@ class HtmlRenderer:
         # a browser has no page to put a note at the foot of: each chapter ends with its notes
         from dataclasses import replace
         ctx = replace(ctx, edition=replace(ctx.edition, notes="chapter"))
-        files = _files(ctx)
+        files = resource_files(ctx)
 
         def data_url(kind: str, name: str) -> str:
             media, data = files[kind, name]
@@ -112,7 +112,7 @@ class HtmlRenderer:
         return print_document(ctx, Resources(data_url, inline_css=True)).encode("utf-8")
 
 
-def _files(ctx: RenderContext) -> dict[tuple[str, str], tuple[str, bytes]]:
+def resource_files(ctx: RenderContext) -> dict[tuple[str, str], tuple[str, bytes]]:
     """Every resource the print document may name: (kind, name) -> (media type, bytes)."""
     from ..fonts import MEDIA_TYPES
     theme = ctx.theme
@@ -127,5 +127,3 @@ def _files(ctx: RenderContext) -> dict[tuple[str, str], tuple[str, bytes]]:
     files.update({("brand-styles", n): ("text/css", t.encode()) for n, t in theme.brand.styles})
     return files
 
-
-resource_files = _files

@@ -144,12 +144,11 @@ def _heading_close(self, tokens, idx, options, env) -> str:
 def _level(tokens, idx: int, env) -> str:
     """The chapter title is the only h1, and no level is skipped (h1 then h3 confuses screen
     readers): each heading is at most one level below the one before it."""
-    levels = env.setdefault("levels", {})
+    levels = env.setdefault("levels", {})   # heading_open index -> level; headings render in order
     if idx not in levels:
-        before = [lvl for i, lvl in sorted(levels.items()) if i < idx]
-        previous = before[-1] if before else 1
         wanted = max(2, int(tokens[idx].tag[1]))
-        levels[idx] = min(wanted, previous + 1)
+        levels[idx] = min(wanted, env.get("last_level", 1) + 1)
+        env["last_level"] = levels[idx]
     return f"h{levels[idx]}"
 
 
