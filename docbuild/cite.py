@@ -35,6 +35,8 @@ from types import SimpleNamespace
 from typing import Any
 from urllib.parse import quote
 
+from . import links
+
 log = logging.getLogger(__name__)
 
 CSL_DIR = Path(__file__).resolve().parent / "csl"
@@ -718,7 +720,8 @@ def normalise(entry: dict, style: "LoadedStyle") -> dict:
 
 
 def normalise_doi(doi: str) -> str:
-    return re.sub(r"^(?:https?://(?:dx\.|www\.)?doi\.org/|doi:\s*)", "", doi.strip(), flags=re.I)
+    """The bare DOI (links.normalise_doi); a value that is not one is kept as written."""
+    return links.normalise_doi(doi) or doi.strip()
 
 
 def to_names(value: Any, e: SimpleNamespace) -> list | None:

@@ -22,7 +22,8 @@ _EMAIL = re.compile(r"(?P<local>[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#
                     r"@(?P<domain>(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
                     r"(?:[A-Za-z]{2,63}|xn--[A-Za-z0-9-]{1,59}))")
 _HOST = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+(?:[A-Za-z]{2,63}|xn--[A-Za-z0-9-]{1,59})")
-_DOI = re.compile(r"10\.\d{4,9}(?:\.\d+)*/\S+")
+# a DOI, or a ShortDOI ("10/fqd6hj", which doi.org resolves, as Better BibTeX exports them)
+_DOI = re.compile(r"10\.\d{4,9}(?:\.\d+)*/\S+|10/[A-Za-z0-9]+")
 _DOI_PREFIX = re.compile(r"(?:doi\s*:\s*|(?:https?://)?(?:dx\.|www\.)?doi\.org/)", re.I)
 
 

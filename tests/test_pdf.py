@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 
+import pdfplumber
 import pytest
 from pypdf import PdfReader
 
@@ -121,3 +122,15 @@ def test_no_footnote_starts_with_a_lone_word(pdf_pages, name):
     # WeasyPrint 70's ::footnote-marker broke some notes after their first word (see renderers/html._pdf_note)
     for number, text in enumerate(pdf_pages[name], start=1):
         assert not re.search(r"^\d+\. \S+$", text, re.M), f"page {number}"
+
+
+def test_the_about_box_pairs_each_label_with_its_value(built):
+    """Two authors used to push the labels of the About box out of step with their values."""
+    with pdfplumber.open(built["small"]["pdf"]) as pdf:
+        page = next(p for p in pdf.pages if "About this leaflet" in (p.extract_text() or ""))
+        words = page.extract_words()
+    def row_of(label: str) -> list[str]:
+        first = next(w for w in words if w["text"] == label)
+        return [w["text"] for w in words if abs(w["top"] - first["top"]) < 6 and w["x0"] > first["x1"] + 20]
+    assert row_of("Written")[:2] == ["Ada", "Writer,"], row_of("Written")
+    assert row_of("Clinical")[:2] == ["Cora", "Reviewer,"], row_of("Clinical")

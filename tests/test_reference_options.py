@@ -38,3 +38,15 @@ def test_an_unknown_style_is_an_error(tmp_path):
     (book / "book.toml").write_text('citation_style = "harvard"\n' + (book / "book.toml").read_text())
     result = run_cli("check", "--book", str(book))
     assert result.returncode == 1 and "citation_style" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_short_doi_from_better_bibtex_is_accepted_and_linked(tmp_path):
+    book = copy_book(FIXTURES / "small", tmp_path / "book")
+    refs = book / "references.json"
+    refs.write_text(refs.read_text().replace('"DOI": "10.1000/xyz123"', '"DOI": "10/fqd6hj"'))
+    assert '"10/fqd6hj"' in refs.read_text()
+    result = run_cli("build", "--book", str(book), "--out", str(tmp_path / "out"), "--format", "epub")
+    assert result.returncode == 0, result.stderr
+    with zipfile.ZipFile(tmp_path / "out" / "small-test-book.epub") as epub:
+        text = "".join(epub.read(n).decode() for n in epub.namelist() if n.endswith(".xhtml"))
+    assert 'href="https://doi.org/10/fqd6hj"' in text
