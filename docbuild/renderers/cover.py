@@ -44,14 +44,14 @@ def cover_png(ctx: RenderContext) -> bytes:
 
 
 def _cover_pdf(ctx: RenderContext) -> bytes:
-    import weasyprint
+    from ..weasyload import weasyprint
     from .html import resource_files
     from .pdf import BASE, _fetcher, font_configuration
     fetcher = _fetcher(resource_files(ctx))
     html = cover_html(ctx, lambda kind, name: f"{BASE}{kind}/{name}")
     folders = (ctx.theme.roots[-1], ctx.theme.brand.root / "fonts")
     fonts = font_configuration(folders, str(ctx.theme.brand.root))
-    pdf = weasyprint.HTML(string=html, base_url=BASE, url_fetcher=fetcher).write_pdf(font_config=fonts)
+    pdf = weasyprint().HTML(string=html, base_url=BASE, url_fetcher=fetcher).write_pdf(font_config=fonts)
     if fetcher.refused:
         raise DocError([Problem(Location("(EPUB cover)"), f"{url} cannot be used: the build reads only files "
                                 "in the book, the brand pack and the project") for url in fetcher.refused])

@@ -82,6 +82,8 @@ def font_configuration(folders: tuple[Path, ...], scope: object = None):
     it between brands would let one brand's fonts fill in for another's missing characters."""
     key = (tuple(str(f) for f in folders), scope)
     if key not in _FONT_CONFIGS:
+        from ..weasyload import weasyprint
+        weasyprint()
         from weasyprint.text.fonts import FontConfiguration
         private = Path(tempfile.mkdtemp(prefix="config-", dir=private_root()))   # 0700, unpredictable
         dirs = "\n".join(f"  <dir>{_xml(str(f))}</dir>" for f in folders if f.is_dir())
@@ -129,8 +131,8 @@ class _Capture(logging.Handler):
 
 def layout(ctx: RenderContext):
     """The laid-out weasyprint.Document of this edition, with its notes checked."""
-    import weasyprint
-    from .. import weasyfix
+    from .. import weasyfix, weasyload
+    weasyprint = weasyload.weasyprint()
     weasyfix.apply()
     files = resource_files(ctx)
     html = print_document(ctx, Resources(lambda kind, name: f"{BASE}{kind}/{name}", inline_css=False))
@@ -183,7 +185,7 @@ def _note_problems(ctx: RenderContext, document) -> list[Problem]:
 def check_stylesheets(theme) -> list[Problem]:
     """Parse each brand stylesheet on its own, so that WeasyPrint's complaints name their file."""
     import re
-    import weasyprint
+    from ..weasyload import weasyprint
     problems: list[Problem] = []
     wlog = logging.getLogger("weasyprint")
     root = theme.brand.root / "styles"
@@ -193,7 +195,7 @@ def check_stylesheets(theme) -> list[Problem]:
         fetcher, capture = _fetcher({}), _Capture()
         wlog.addHandler(capture)
         try:
-            weasyprint.CSS(string=text, base_url=f"{BASE}brand-styles/{name}", url_fetcher=fetcher)
+            weasyprint().CSS(string=text, base_url=f"{BASE}brand-styles/{name}", url_fetcher=fetcher)
         finally:
             wlog.removeHandler(capture)
         for url in [] if static else fetcher.refused:
