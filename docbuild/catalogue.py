@@ -36,7 +36,7 @@ from . import freshness, governance, renderers
 from .config import Field, validate, with_defaults
 from .editions import output_name, problem as edition_problem
 from .errors import Collector, DocError, Location, Problem
-from .inputs import Checked, brand_editions, check_inputs
+from .inputs import BrandCache, Checked, brand_editions, check_inputs
 from .outputs import Output, write_all
 
 DEFAULT_FORMATS = ("pdf", "epub")   # as build.py's
@@ -205,9 +205,10 @@ class Entry:
         return any(p.severity == "error" for p in self.problems)
 
 
-def check_book(folder: Path, catalogue: Catalogue, out: Path | None, strict: bool) -> Entry:
+def check_book(folder: Path, catalogue: Catalogue, out: Path | None, strict: bool,
+               brands: BrandCache | None = None) -> Entry:
     try:
-        checked = check_inputs(folder, catalogue.brands, out, strict, catalogue.editions)
+        checked = check_inputs(folder, catalogue.brands, out, strict, catalogue.editions, brands)
     except DocError as exc:
         return Entry(folder, problems=list(exc.problems))
     entry = Entry(folder, checked, list(checked.warnings))
@@ -242,9 +243,9 @@ def check_all(catalogue: Catalogue, out: Path | None, strict: bool,
     """Check every book (all of them, whatever fails); two books with one slug are an error."""
     events = events or Events()
     events.checking(len(catalogue.books))
-    entries = []
+    entries, brands = [], BrandCache()
     for folder in catalogue.books:
-        entries.append(check_book(folder, catalogue, out, strict))
+        entries.append(check_book(folder, catalogue, out, strict, brands))
         events.checked(folder)
     seen: dict[str, Entry] = {}
     for entry in entries:
@@ -294,7 +295,7 @@ def reuse_theme(theme):
     """The theme this worker made before from the same brand files: its Jinja environment has
     compiled the templates already, a good part of the time a short handout takes to render."""
     old = _THEMES.get(str(theme.brand.root))
-    if old is not None and _same_theme(old, theme):
+    if old is not None and (old is theme or _same_theme(old, theme)):
         return old
     _THEMES[str(theme.brand.root)] = theme
     return theme
@@ -312,7 +313,8 @@ def _start_worker() -> None:
     from .build import _quiet_worker   # Ctrl-C is the parent's to handle
     _quiet_worker()
     from .renderers.html import print_document  # noqa: F401  (the renderers, once a worker)
-    import weasyprint  # noqa: F401
+    from .weasyload import weasyprint
+    weasyprint()
 
 
 def cores() -> int:
@@ -350,7 +352,8 @@ class LocalRunner:
     starts with it loaded, and keeps its fonts (one FontConfiguration a brand) between documents."""
 
     def __init__(self, strict: bool, tasks: int):
-        import weasyprint  # noqa: F401
+        from .weasyload import weasyprint
+        weasyprint()
         self.strict = strict
         context = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
         self.pool = concurrent.futures.ProcessPoolExecutor(max_workers=max(1, min(tasks, cores())),

@@ -12,6 +12,7 @@ import functools
 import hashlib
 import json
 import os
+import weakref
 from pathlib import Path
 
 from . import __version__
@@ -22,7 +23,6 @@ PACKAGE = Path(__file__).resolve().parent
 
 def fingerprint(ctx, formats: tuple[str, ...]) -> str:
     """A digest of everything that decides the outputs of one brand × edition."""
-    from .files import read_inside
     digest = hashlib.sha256(json.dumps({"version": __version__, "formats": list(formats),
                                         "edition": repr(ctx.edition)}, sort_keys=True).encode())
     book, theme = ctx.book, ctx.theme
@@ -30,9 +30,7 @@ def fingerprint(ctx, formats: tuple[str, ...]) -> str:
         digest.update(str(path).encode() + b"\0" + data + b"\0")
     for rel, (_, data) in sorted(book.images.items()):
         digest.update(rel.encode() + b"\0" + data)
-    for path in theme.brand.sources:
-        digest.update(read_inside(path, (theme.brand.root,), "brand.toml"))
-    _theme(digest, theme)
+    digest.update(_theme_digest(theme))
     digest.update(_code_digest())
     return digest.hexdigest()
 
@@ -46,8 +44,24 @@ def _code_digest() -> bytes:
     return digest.digest()
 
 
+_THEMES: dict[int, tuple[weakref.ref, bytes]] = {}   # id(theme) -> (theme, its digest)
+
+
+def _theme_digest(theme) -> bytes:
+    """A theme's digest, made once: the books of a catalogue share their brands' themes."""
+    hit = _THEMES.get(id(theme))
+    if hit is None or hit[0]() is not theme:
+        key, digest = id(theme), hashlib.sha256()
+        _theme(digest, theme)
+        _THEMES[key] = (weakref.ref(theme, lambda _ref: _THEMES.pop(key, None)), digest.digest())
+    return _THEMES[id(theme)][1]
+
+
 def _theme(digest, theme) -> None:
+    from .files import read_inside
     brand = theme.brand
+    for path in brand.sources:
+        digest.update(read_inside(path, (brand.root,), "brand.toml"))
     for loader_name in theme.env.loader.list_templates():   # the brand's templates and the project's
         digest.update(loader_name.encode() + theme.env.loader.get_source(theme.env, loader_name)[0].encode())
     for name, text in [*sorted(theme.styles.items()), *brand.styles]:

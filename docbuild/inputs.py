@@ -30,12 +30,16 @@ class Checked:
     locales: dict                       # brand root -> Locale with that brand's locales/ and [strings]
 
 
+BrandCache = dict   # brand folder -> (its theme or None, the problems loading it found)
+
+
 def check_inputs(book_dir: Path, brand_dirs: tuple[Path, ...], out: Path | None, strict: bool,
-                 editions: tuple[str, ...]) -> Checked:
-    """Load and validate everything; raise DocError with every error found."""
+                 editions: tuple[str, ...], brands: BrandCache | None = None) -> Checked:
+    """Load and validate everything; raise DocError with every error found. Many books checked in
+    one run (a catalogue) share `brands`, so that each brand pack is loaded and checked once."""
     errors = Collector()
     book = load_book(book_dir, errors)
-    themes = _themes(brand_dirs or (DEFAULT_BRAND,), errors)
+    themes = _themes(brand_dirs or (DEFAULT_BRAND,), errors, {} if brands is None else brands)
     chosen = _editions(editions or (book.config.editions if book else ("standard",)), errors)
     locale = None
     if book:
@@ -106,7 +110,7 @@ def _check_glyphs(book: Book, themes: list[Theme], errors: Collector) -> None:
                 errors.error(path, line, message)
 
 
-def _themes(brand_dirs: tuple[Path, ...], errors: Collector) -> list[Theme]:
+def _themes(brand_dirs: tuple[Path, ...], errors: Collector, cache: BrandCache) -> list[Theme]:
     themes, seen = [], {}
     for folder in brand_dirs:
         name = folder.resolve().name
@@ -115,13 +119,25 @@ def _themes(brand_dirs: tuple[Path, ...], errors: Collector) -> list[Theme]:
                          "builds into OUT/<folder name>/: rename one folder")
             continue
         seen[name] = folder.resolve()
-        brand = load_brand(folder, errors)
-        if brand:
-            themes.append(make_theme(brand, errors))
-            if brand.styles:   # only then pay for importing WeasyPrint
-                from .renderers.pdf import check_stylesheets
-                errors.extend(check_stylesheets(themes[-1]))
+        if seen[name] not in cache:
+            cache[seen[name]] = _theme(folder)
+        theme, problems = cache[seen[name]]
+        errors.extend(problems)
+        if theme:
+            themes.append(theme)
     return themes
+
+
+def _theme(folder: Path) -> tuple[Theme | None, list[Problem]]:
+    errors = Collector()
+    brand = load_brand(folder, errors)
+    if not brand:
+        return None, errors.problems
+    theme = make_theme(brand, errors)
+    if brand.styles:   # only then pay for importing WeasyPrint
+        from .renderers.pdf import check_stylesheets
+        errors.extend(check_stylesheets(theme))
+    return theme, errors.problems
 
 
 def _editions(names: tuple[str, ...], errors: Collector) -> list[Edition]:

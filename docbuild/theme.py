@@ -185,7 +185,7 @@ def contrast(a: str, b: str) -> float:
 
 
 def make_theme(brand: Brand, errors: Collector) -> Theme:
-    project = _templates(TEMPLATES, TEMPLATES, errors)
+    project, styles, fonts = _project(errors)
     defaults = _Sources(project)
     loader = jinja2.ChoiceLoader([_Sources(brand.templates), defaults,
                                   jinja2.PrefixLoader({"default": defaults})])
@@ -195,7 +195,24 @@ def make_theme(brand: Brand, errors: Collector) -> Theme:
             env.parse(text, name, str(path))
         except jinja2.TemplateSyntaxError as exc:
             errors.error(path, exc.lineno, f"template error: {exc.message}")
-    styles = dict(_files(STYLES, (".css",), STYLES, errors))
-    project_fonts = sorted(p for p in FONTS.glob("*") if p.suffix.lower() in FONT_TYPES)
-    fonts = font_faces(project_fonts, (FONTS,), errors)
-    return Theme(brand, env, styles, tuple(fonts), (brand.root, TEMPLATES, STYLES, FONTS))
+    return Theme(brand, env, dict(styles), fonts, (brand.root, TEMPLATES, STYLES, FONTS))
+
+
+_PROJECT: dict[str, tuple] = {}   # "parts" -> (the files' sizes and times, the parts read from them)
+
+
+def _project(errors: Collector) -> tuple[dict, tuple, tuple]:
+    """The project's templates, styles and fonts, read again only when one of their files changed:
+    every check and build of a process (a catalogue, the preview, a test run) uses the same ones."""
+    stamp = tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size)
+                  for folder in (TEMPLATES, STYLES, FONTS) for p in sorted(folder.rglob("*")) if p.is_file())
+    cached = _PROJECT.get("parts")
+    if cached is None or cached[0] != stamp:
+        found = Collector()
+        templates = _templates(TEMPLATES, TEMPLATES, found)
+        styles = tuple(_files(STYLES, (".css",), STYLES, found))
+        project_fonts = sorted(p for p in FONTS.glob("*") if p.suffix.lower() in FONT_TYPES)
+        fonts = tuple(font_faces(project_fonts, (FONTS,), found))
+        cached = _PROJECT["parts"] = (stamp, (templates, styles, fonts), found.problems)
+    errors.extend(cached[2])
+    return cached[1]
