@@ -29,8 +29,8 @@ SCRIPT_FONTS = {"Noto Sans Arabic": ((0x0600, 0x06FF), (0x0750, 0x077F), (0x08A0
 def script_fonts(ctx: RenderContext) -> list[tuple]:
     """The project's script fonts the book's text needs (so an English EPUB does not carry them)."""
     text = book_text(ctx.book)
-    wanted = {family for family, ranges in SCRIPT_FONTS.items()
-              if any(lo <= ord(c) <= hi for c in text for lo, hi in ranges)}
+    wanted = {family for family, ranges in SCRIPT_FONTS.items()   # a character class: once per document
+              if re.search("[" + "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in ranges) + "]", text)}
     return [face for face in ctx.theme.fonts if face[2] in wanted]
 
 
