@@ -87,13 +87,6 @@ def test_conformance_is_claimed_with_its_certifier(epubs):
         assert epub.meta("a11y:certifiedBy") and "Ace" in epub.meta("a11y:certifiedBy")[0]
 
 
-# --- EPUBCheck --------------------------------------------------------------------------------------
-
-@pytest.mark.parametrize("name", ("default", "small"))
-def test_epubcheck_reports_nothing_at_all(epub_reports, name):
-    assert [m for m in epub_reports[name] if m["severity"] in ("FATAL", "ERROR", "WARNING")] == []
-
-
 # --- the package ----------------------------------------------------------------------------------
 
 def test_package_has_the_language_and_the_people(epubs, branded):
