@@ -130,6 +130,27 @@ def test_what_is_stale_follows_the_inputs_a_shared_template_makes_everything_sta
     assert all(after_template[k] != after_brand[k] for k in before)
 
 
+def test_each_brand_pack_is_loaded_and_checked_once_for_all_the_books(tmp_path, monkeypatch):
+    library = _library(tmp_path / "lib")
+    catalogue = cat.load_catalogue(library / "catalogue.toml", Collector())
+    from docbuild import inputs
+    loaded = []
+    real = inputs.load_brand
+    monkeypatch.setattr(inputs, "load_brand", lambda folder, errors: loaded.append(folder.name) or real(folder, errors))
+    entries = cat.check_all(catalogue, tmp_path / "out", False)
+    assert sorted(loaded) == ["harbour", "riverside"]   # not once a book
+    assert len({id(t) for entry in entries for t in entry.checked.themes}) == 2
+
+    brand_css = library / "brands" / "harbour" / "styles" / "harbour.css"
+    brand_css.write_text(brand_css.read_text() + "\np { colour: red; }\n")
+    loaded.clear()
+    entries = cat.check_all(catalogue, tmp_path / "out", False)
+    assert sorted(loaded) == ["harbour", "riverside"]
+    for entry in entries:   # each book still reports what the brand's one check found
+        assert [p.location.line for p in entry.problems if p.location.path.endswith("harbour.css")] == \
+            [len(brand_css.read_text().splitlines())], entry.problems
+
+
 def test_each_edition_is_rebuilt_only_when_its_own_inputs_changed_and_every_file_is_in_the_index(tmp_path):
     text = 'books = ["books/alpha"]\nbrands = ["brands/harbour"]\nformats = ["pdf"]\n'
     library, out = _library(tmp_path / "lib", text + 'editions = ["standard", "booklet"]\n'), tmp_path / "out"
