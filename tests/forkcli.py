@@ -57,11 +57,11 @@ for line in requests:
                 code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
                 if not isinstance(exc.code, (int, type(None))):
                     print(exc.code, file=sys.stderr)
-            atexit._run_exitfuncs()
-        except BaseException:
+        except BaseException:   # as Python does with an uncaught exception: its traceback, status 1
             import traceback
             traceback.print_exc()
         finally:
+            atexit._run_exitfuncs()
             sys.stdout.flush()
             sys.stderr.flush()
             os._exit(code)
