@@ -111,12 +111,13 @@ def _variant(edition: Edition, variant: str) -> Edition:
 
 def render_group(group: Group, page_count: Callable[[bytes], int] | None = None) -> list[Output]:
     """Every file of one brand × edition, in memory (`page_count` counts a PDF's pages)."""
-    outputs = []
+    from dataclasses import replace
+    ctx, outputs = replace(group.ctx, page_map="epub" in group.formats), []
     for fmt in group.formats:
         renderer = renderers.get(fmt)
-        for variant, data in renderers.files(renderer, group.ctx).items():
+        for variant, data in renderers.files(renderer, ctx).items():
             pages = (page_count or renderers.page_count)(data) if renderer.suffix == "pdf" else 0
-            outputs.append(Output(group.out / _name(group.ctx, fmt, variant), data, pages))
+            outputs.append(Output(group.out / _name(ctx, fmt, variant), data, pages))
     return outputs
 
 

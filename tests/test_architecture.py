@@ -2,10 +2,12 @@
 objects, our own callouts, no work at import time and no process-wide state left behind."""
 from __future__ import annotations
 
+import io
 import os
 import re
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -174,3 +176,21 @@ def test_templates_receive_plain_data_only(tmp_path):
         kinds = set(re.findall(r"=(\w+);", html))
         assert kinds <= {"str", "list", "dict", "NoneType", "int", "bool"}, kinds
         assert "Path" not in html
+
+
+def test_the_printed_pages_are_mapped_only_when_an_epub_follows(monkeypatch, tmp_path):
+    from docbuild.build import Group, check, render_group
+    from docbuild.catalogue import context_for
+    from docbuild.renderers import pagemap
+    mapped = []
+    real = pagemap.page_starts
+    monkeypatch.setattr(pagemap, "page_starts", lambda document: mapped.append(1) or real(document))
+    checked = check(FIXTURES / "small")
+    ctx = context_for(checked, checked.themes[0], checked.editions[0])
+    render_group(Group(ctx, ("pdf",), tmp_path, ""))
+    assert mapped == []   # a PDF alone: its page map would be thrown away
+    files = render_group(Group(ctx, ("pdf", "epub"), tmp_path, ""))
+    assert mapped == [1]   # laid out once, for both files
+    with zipfile.ZipFile(io.BytesIO(files[1].data)) as epub:
+        text = "".join(epub.read(n).decode() for n in epub.namelist() if n.endswith(".xhtml"))
+    assert 'epub:type="pagebreak"' in text

@@ -25,6 +25,7 @@ class RenderContext:
     locale: "Locale"
     style: "CitationStyle"
     edition: "Edition"
+    page_map: bool = True   # keep the printed pages' map for an EPUB rendered next (pagemap.py)
 
 
 class Renderer(Protocol):

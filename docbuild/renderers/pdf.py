@@ -238,7 +238,8 @@ class PdfRenderer:
         import calendar
         document = layout(ctx)
         from . import pagemap
-        pagemap.remember(ctx, document)   # the EPUB of this build reuses the page map
+        if ctx.page_map:
+            pagemap.remember(ctx, document)   # the EPUB of this build reuses the page map
         # fontTools stamps each font subset with the current time unless SOURCE_DATE_EPOCH says otherwise
         epoch = calendar.timegm(ctx.book.config.date.timetuple())
         with _environ(SOURCE_DATE_EPOCH=str(epoch)):
