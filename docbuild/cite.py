@@ -92,6 +92,7 @@ class CitationStyle:
         self.path = style_path(style)
         self.language = language
         self._digests: dict[str, str] = {}
+        self._style: LoadedStyle | None = None   # looked up once a build, not once a citation
 
     def full(self, key: str, locator: str = "") -> str:
         """The full reference for a note: one line of inline XHTML, the locator before the DOI/URL."""
@@ -114,7 +115,7 @@ class CitationStyle:
         if digest is None:
             raw = json.dumps(self.entries[key], sort_keys=True, ensure_ascii=False, default=str)
             digest = self._digests[key] = hashlib.sha256(raw.encode()).hexdigest()
-        style = load_style(self.path, self.language)
+        style = self._style = self._style or load_style(self.path, self.language)
         cache_key = (digest, style.digest, self.language, form, locator)
         text = _CACHE.get(cache_key)
         if text is None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import logging
 import os
 import shutil
@@ -98,24 +99,31 @@ def _xml(text: str) -> str:
 
 
 def _fetcher(files: dict):
+    return _fetcher_class()(files)
+
+
+@functools.cache
+def _fetcher_class():
+    """The fetcher class, made once a process (WeasyPrint's URLFetcher is its base)."""
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
     class MemoryFetcher(URLFetcher):
         """Serves the build's own resources from memory; refuses (and records) everything else."""
 
-        def __init__(self):
+        def __init__(self, files: dict):
             super().__init__(allowed_protocols=("file",))
+            self.files = files
             self.refused: list[str] = []
 
         def fetch(self, url, headers=None):
             kind, _, name = url.removeprefix(BASE).partition("/")
-            if url.startswith(BASE) and (kind, name) in files:
-                media, data = files[kind, name]
+            if url.startswith(BASE) and (kind, name) in self.files:
+                media, data = self.files[kind, name]
                 return URLFetcherResponse(url, body=data, headers={"Content-Type": media})
             self.refused.append(url)
             raise ValueError(f"refused to fetch {url}: outside the book, the brand and the project")
 
-    return MemoryFetcher()
+    return MemoryFetcher
 
 
 class _Capture(logging.Handler):
