@@ -28,7 +28,7 @@ from .outputs import Output
 MANIFEST = ".docbuild-catalogue.json"
 INDEX_TEMPLATE = "index.html"
 _OBJSTM = re.compile(rb"/Type\s*/ObjStm\b[^>]*>>\s*stream\r?\n")
-_PAGES = re.compile(rb"<<(?:(?!<<|>>).)*?/Type\s*/Pages\b(?:(?!<<|>>).)*>>", re.S)
+_PAGES_TYPE = re.compile(rb"/Type\s*/Pages\b")
 _COUNT = re.compile(rb"/Count\s+(\d+)")
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
@@ -63,12 +63,24 @@ def pdf_pages(data: bytes) -> int:
 
     pypdf reads every object of a stream to reach one (in a tagged PDF, most of the file): this is
     about twenty times faster. A PDF it cannot read this way goes to pypdf."""
-    counts = [int(count) for chunk in (data, *_object_streams(data)) for tree in _PAGES.findall(chunk)
+    counts = [int(count) for chunk in (data, *_object_streams(data)) for tree in _page_trees(chunk)
               for count in _COUNT.findall(tree)]
     if counts:
         return max(counts)   # the root of the page tree counts every page
     from .renderers import page_count
     return page_count(data)
+
+
+def _page_trees(chunk: bytes) -> list[bytes]:
+    """Each dictionary (without one inside it) that says /Type /Pages: found from the name
+    outwards, which is ten times faster than trying a dictionary at every "<<" of the file."""
+    trees = []
+    for match in _PAGES_TYPE.finditer(chunk):
+        start, end = chunk.rfind(b"<<", 0, match.start()), chunk.find(b">>", match.end())
+        if start >= 0 and end >= 0 and chunk.find(b">>", start, match.start()) < 0 \
+                and chunk.find(b"<<", match.end(), end) < 0:
+            trees.append(chunk[start:end + 2])
+    return trees
 
 
 def _object_streams(data: bytes) -> list[bytes]:

@@ -291,8 +291,15 @@ def test_check_warns_for_every_overdue_review(tmp_path):
 
 
 def test_pages_are_counted_without_reading_every_object(built):
-    data = built["small"]["pdf"].read_bytes()
-    assert governance.pdf_pages(data) == len(PdfReader(io.BytesIO(data)).pages)
+    for path in (built["small"]["pdf"], built["default"]["pdf"]):
+        data = path.read_bytes()
+        assert governance.pdf_pages(data) == len(PdfReader(io.BytesIO(data)).pages)
+    # the page tree is a dictionary with no dictionary inside it, wherever /Type /Pages stands
+    assert governance._page_trees(b"1 0 obj << /Kids [2 0 R] /Type /Pages /Count 3 >> endobj") == \
+        [b"<< /Kids [2 0 R] /Type /Pages /Count 3 >>"]
+    assert governance._page_trees(b"<< /A << /Type /Pages /Count 9 >> >>") == [b"<< /Type /Pages /Count 9 >>"]
+    assert governance._page_trees(b"<< /Type /Pages /R << >> /Count 5 >>") == []
+    assert governance._page_trees(b"<< /X >> /Type /Pages /Count 5 >>") == []
     assert governance.review_status(dt.date(2026, 1, 1), dt.date(2026, 1, 2), 30) == ("overdue", -1)
     assert governance.review_status(dt.date(2026, 1, 20), dt.date(2026, 1, 2), 30) == ("due soon", 18)
 
