@@ -110,28 +110,37 @@ def catalogue_cmd(catalogue: Path, out: Path, *extra: str) -> list[str]:
 
 # --- (a) WeasyPrint alone ------------------------------------------------------------------------
 
-WEASYPRINT_TIMER = r'''
-import json, sys, time
-from pathlib import Path
+# Every WeasyPrint call a document makes, timed: `record(name, wall, cpu)` is defined by the script
+# that this prelude starts.
+TIMERS = r'''
+import time
 import weasyprint
 from weasyprint.document import Document
-from docbuild.build import Group, render_group
-from docbuild.catalogue import reuse_theme, context_for
-from docbuild.governance import pdf_pages
-from docbuild.inputs import brand_editions, check_inputs
-spent = {"parse": 0.0, "render": 0.0, "write": 0.0, "parse cpu": 0.0, "render cpu": 0.0, "write cpu": 0.0}
 def timed(name, function):
     def wrapper(*args, **kwargs):
         start, cpu = time.perf_counter(), time.process_time()
         try:
             return function(*args, **kwargs)
         finally:
-            spent[name] += time.perf_counter() - start
-            spent[name + " cpu"] += time.process_time() - cpu
+            record(name, time.perf_counter() - start, time.process_time() - cpu)
     return wrapper
 weasyprint.HTML.__init__ = timed("parse", weasyprint.HTML.__init__)
 weasyprint.HTML.render = timed("render", weasyprint.HTML.render)
 Document.write_pdf = timed("write", Document.write_pdf)
+'''
+
+WEASYPRINT_TIMER = r'''
+import json, sys
+from pathlib import Path
+from docbuild.build import Group, render_group
+from docbuild.catalogue import reuse_theme, context_for
+from docbuild.governance import pdf_pages
+from docbuild.inputs import brand_editions, check_inputs
+spent = {"parse": 0.0, "render": 0.0, "write": 0.0, "parse cpu": 0.0, "render cpu": 0.0, "write cpu": 0.0}
+def record(name, wall, cpu):
+    spent[name] += wall
+    spent[name + " cpu"] += cpu
+''' + TIMERS + r'''
 books, brands = [Path(p) for p in json.loads(sys.argv[1])], [Path(p) for p in json.loads(sys.argv[2])]
 groups = []   # checked first, untimed; one theme a brand (compiled templates), as a catalogue worker has
 for book in books:
@@ -165,22 +174,12 @@ def weasyprint_alone(books: list[Path]) -> dict:
 # from this one, so they inherit the timers): WeasyPrint's own work for those documents, on this
 # machine's cores as the catalogue loads them (two busy cores each run slower than one alone).
 BUILD_TIMER = r'''
-import os, sys, time
-import weasyprint
-from weasyprint.document import Document
+import os, sys
 log = sys.argv.pop(1)
-def timed(name, function):
-    def wrapper(*args, **kwargs):
-        start, cpu = time.perf_counter(), time.process_time()
-        try:
-            return function(*args, **kwargs)
-        finally:
-            with open(log, "a") as out:
-                out.write(f"{os.getpid()} {name} {time.perf_counter() - start} {time.process_time() - cpu}\n")
-    return wrapper
-weasyprint.HTML.__init__ = timed("parse", weasyprint.HTML.__init__)
-weasyprint.HTML.render = timed("render", weasyprint.HTML.render)
-Document.write_pdf = timed("write", Document.write_pdf)
+def record(name, wall, cpu):
+    with open(log, "a") as out:
+        out.write(f"{os.getpid()} {name} {wall} {cpu}\n")
+''' + TIMERS + r'''
 sys.argv[0] = "make_docs.py"
 from docbuild.cli import run
 run()
