@@ -14,7 +14,7 @@ import os
 import signal
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -105,13 +105,11 @@ def _name(ctx: RenderContext, fmt: str, variant: str = "") -> str:
 
 
 def _variant(edition: Edition, variant: str) -> Edition:
-    from dataclasses import replace
     return replace(edition, name=variant)
 
 
 def render_group(group: Group, page_count: Callable[[bytes], int] | None = None) -> list[Output]:
     """Every file of one brand × edition, in memory (`page_count` counts a PDF's pages)."""
-    from dataclasses import replace
     ctx, outputs = replace(group.ctx, page_map="epub" in group.formats), []
     for fmt in group.formats:
         renderer = renderers.get(fmt)

@@ -204,8 +204,8 @@ _PROJECT: dict[str, tuple] = {}   # "parts" -> (the files' sizes and times, the 
 def _project(errors: Collector) -> tuple[dict, tuple, tuple]:
     """The project's templates, styles and fonts, read again only when one of their files changed:
     every check and build of a process (a catalogue, the preview, a test run) uses the same ones."""
-    stamp = tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size)
-                  for folder in (TEMPLATES, STYLES, FONTS) for p in sorted(folder.rglob("*")) if p.is_file())
+    files = [p for folder in (TEMPLATES, STYLES, FONTS) for p in sorted(folder.rglob("*")) if p.is_file()]
+    stamp = tuple((str(p), stat.st_mtime_ns, stat.st_size) for p in files for stat in [p.stat()])
     cached = _PROJECT.get("parts")
     if cached is None or cached[0] != stamp:
         found = Collector()

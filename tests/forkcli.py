@@ -78,6 +78,7 @@ class Forker:
 
     def __init__(self):
         self._helper: subprocess.Popen | None = None
+        self._pending = b""   # what the helper wrote past the last line read
         self._lock = threading.Lock()   # one run at a time, as the helper forks one child at a time
 
     def _start(self) -> subprocess.Popen:

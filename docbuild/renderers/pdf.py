@@ -105,6 +105,8 @@ def _fetcher(files: dict):
 @functools.cache
 def _fetcher_class():
     """The fetcher class, made once a process (WeasyPrint's URLFetcher is its base)."""
+    from ..weasyload import weasyprint
+    weasyprint()   # often the first use of WeasyPrint in a process: imported the quick way
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
     class MemoryFetcher(URLFetcher):
